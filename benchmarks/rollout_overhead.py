@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import platform
 import time
@@ -42,6 +43,8 @@ import turnrl
 from turnrl.core.context import resolve_template
 from turnrl.core.policy import Completion, GenerationRequest, SamplingParams
 from turnrl.core.rollout import RolloutConfig, run_groups
+from turnrl.core.rollout_gc import frozen_heap
+from turnrl.core.rollout_sampling import seed_from, seed_prefix, seeded_sampling
 from turnrl.core.types import Episode, Observation, Step, Task, Transition
 from turnrl.inference import make_policy
 
@@ -69,37 +72,38 @@ async def bare(env_name: str, tasks: list[Task], group_size: int) -> int:
 
 async def bare_recording(env_name: str, tasks: list[Task], group_size: int) -> int:
     """The bare loop, but keeping what any trainer must keep: a ``Step`` per step, an
-    ``Episode`` per episode. Separates the cost of holding the data (allocation, GC) from the
-    engine's own work."""
+    ``Episode`` per episode (heap frozen as the engine does). Separates the cost of holding
+    the data (allocation, GC) from the engine's own work."""
     host = turnrl.get_host()
     spec = host.env(env_name)
     episodes = []
-    for task in tasks:
-        for k in range(group_size):
-            expert = spec.expert(task)
-            env = host.make(env_name, **ENV_OPTIONS)
-            obs = await env.reset(task, seed=task.seed)
-            steps = []
-            while True:
-                action = expert.act(obs)
-                tr = await env.step(action)
-                steps.append(Step(observation=obs, action=action, reward=tr.reward,
-                                  done=tr.done, state_key=obs.state_key, info=dict(tr.info)))
-                obs = tr.observation
-                if tr.done:
-                    break
-            await env.close()
-            episodes.append(Episode(id=f"{task.id}/{k}", group_id=task.id, task=task,
-                                    steps=steps))
+    with frozen_heap():
+        for task in tasks:
+            for k in range(group_size):
+                expert = spec.expert(task)
+                env = host.make(env_name, **ENV_OPTIONS)
+                obs = await env.reset(task, seed=task.seed)
+                steps = []
+                while True:
+                    action = expert.act(obs)
+                    tr = await env.step(action)
+                    steps.append(Step(obs, action, tr.reward, tr.done, True, obs.state_key,
+                                      [], [], [], 1, dict(tr.info)))
+                    obs = tr.observation
+                    if tr.done:
+                        break
+                await env.close()
+                episodes.append(Episode(f"{task.id}/{k}", task.id, task, steps=steps))
     return sum(len(e.steps) for e in episodes)
 
 
 async def bare_policy(env_name: str, tasks: list[Task], group_size: int) -> int:
     """The bare loop, but acting through the scripted policy's ``Policy.generate`` (a request
-    per step, the reply parsed by the template) instead of calling the expert: the cost of the
-    policy interface alone, which any engine serving model backends pays."""
+    per step, the reply parsed by the template, parses cached as the engine caches them)
+    instead of calling the expert: the cost of the policy interface alone, which any engine
+    serving model backends pays."""
     host = turnrl.get_host()
-    parse = resolve_template("auto", host.env(env_name)).parse
+    parse = functools.lru_cache(maxsize=1024)(resolve_template("auto", host.env(env_name)).parse)
     policy = make_policy("scripted:gold")
     sampling = SamplingParams()
     steps = 0
@@ -110,7 +114,7 @@ async def bare_policy(env_name: str, tasks: list[Task], group_size: int) -> int:
             episode_id = f"{task.id}/{k}"
             while True:
                 (reply,) = await policy.generate([GenerationRequest(
-                    [], sampling, observation=obs, task=task, episode_id=episode_id)])
+                    [], sampling, None, obs, task, episode_id)])
                 tr = await env.step(parse(reply.text).action)
                 steps += 1
                 obs = tr.observation
@@ -119,6 +123,47 @@ async def bare_policy(env_name: str, tasks: list[Task], group_size: int) -> int:
             policy.end_episode(episode_id)
             await env.close()
     return steps
+
+
+async def floor(env_name: str, tasks: list[Task], group_size: int) -> int:
+    """The least any engine can do and still meet the issue's other requirements, one episode
+    after another with no scheduling, timeouts, bounds, hooks or store: act through the Policy
+    interface with a per-request sampling seed (deterministic sampling), parse the reply,
+    keep a ``Step`` per step (with the reply and the env's info) and an ``Episode`` per
+    episode, heap frozen as the engine does. Its rate over the bare loop's is the ceiling of
+    the ratio the claim asks for."""
+    host = turnrl.get_host()
+    parse = functools.lru_cache(maxsize=1024)(resolve_template("auto", host.env(env_name)).parse)
+    policy = make_policy("scripted:gold")
+    sampling = seeded_sampling(SamplingParams())
+    episodes = []
+    with frozen_heap():
+        for task in tasks:
+            for k in range(group_size):
+                env = host.make(env_name, **ENV_OPTIONS)
+                obs = await env.reset(task, seed=task.seed)
+                episode_id = f"{task.id}/{k}"
+                prefix = seed_prefix(0, task, 0, k, "agent")
+                steps: list[Step] = []
+                while True:
+                    (reply,) = await policy.generate([GenerationRequest(
+                        [], sampling(seed_from(prefix, len(steps))), None, obs, task,
+                        episode_id)])
+                    text = reply.text
+                    parsed = parse(text)
+                    tr = await env.step(parsed.action)
+                    steps.append(Step(obs, parsed.action, tr.reward, tr.done, parsed.valid,
+                                      obs.state_key, reply.prompt_ids, reply.token_ids,
+                                      reply.logprobs, 1,
+                                      {**tr.info, "format_valid": parsed.valid,
+                                       "response": text}))
+                    obs = tr.observation
+                    if tr.done:
+                        break
+                policy.end_episode(episode_id)
+                await env.close()
+                episodes.append(Episode(episode_id, task.id, task, steps=steps))
+    return sum(len(e.steps) for e in episodes)
 
 
 async def engine(env_name: str, tasks: list[Task], group_size: int) -> int:
@@ -183,6 +228,10 @@ class _GcClock:
 
 GC = _GcClock()
 CLAIM = 0.9
+LOOPS = (("bare", bare), ("recording", bare_recording), ("policy", bare_policy),
+         ("floor", floor), ("engine", engine))
+LABELS = {"bare": "bare loop", "recording": "bare loop keeping Steps",
+          "policy": "bare loop via Policy", "floor": "floor (any engine)", "engine": "engine"}
 
 
 def timed(fn: Any, *args: Any) -> tuple[int, float, float]:
@@ -200,8 +249,7 @@ def measure(env: str, n_tasks: int, group_size: int, repeats: int) -> dict[str, 
     best: dict[str, tuple[float, float]] = {}  # name -> (steps/s, gc us/step) of the best run
     counts = {}
     for _ in range(repeats):
-        for name, fn in (("bare", bare), ("recording", bare_recording),
-                         ("policy", bare_policy), ("engine", engine)):
+        for name, fn in LOOPS:
             steps, dt, in_gc = timed(fn, env, tasks, group_size)
             counts[name] = steps
             if steps / dt > best.get(name, (0.0, 0.0))[0]:
@@ -216,18 +264,18 @@ def report(r: dict[str, Any], group_size: int, repeats: int) -> None:
     best = r["best"]
     print(f"{r['env']} {ENV_OPTIONS or ''}: {r['tasks']} tasks x {group_size} episodes, "
           f"{r['steps']} steps per run, gold policy, best of {repeats}")
-    for name, label in (("bare", "bare loop"), ("recording", "bare loop keeping Steps"),
-                        ("policy", "bare loop via Policy"), ("engine", "engine")):
+    for name, label in LABELS.items():
         rate, gc_us = best[name]
         print(f"{label:<24}: {rate:>10,.0f} steps/s  ({1e6 / rate:.1f} us/step, "
               f"{gc_us:.1f} of them in gc)")
     print(f"engine alone (null env + null policy): {r['null_us']:.1f} us/step")
-    ratio = best["engine"][0] / best["bare"][0]
-    print(f"ratio engine/bare: {ratio:.3f} (claim: >= {CLAIM})")
-    print(f"ratio engine/bare keeping Steps: {best['engine'][0] / best['recording'][0]:.3f}")
-    print(f"ceiling for anything that keeps the Steps (keeping/bare): "
-          f"{best['recording'][0] / best['bare'][0]:.3f}; that acts through the Policy "
-          f"interface (via Policy/bare): {best['policy'][0] / best['bare'][0]:.3f}")
+    rate = {name: best[name][0] for name in LABELS}
+    print(f"ratio engine/bare: {rate['engine'] / rate['bare']:.3f} (claim: >= {CLAIM})")
+    print(f"ceiling of that ratio for any engine (floor/bare): "
+          f"{rate['floor'] / rate['bare']:.3f}  [keeping Steps alone: "
+          f"{rate['recording'] / rate['bare']:.3f}, acting via Policy alone: "
+          f"{rate['policy'] / rate['bare']:.3f}]")
+    print(f"engine's own overhead (engine/floor): {rate['engine'] / rate['floor']:.3f}")
 
 
 def main() -> None:
@@ -250,12 +298,14 @@ def main() -> None:
         r = measure(env, args.tasks, args.group_size, args.repeats)
         report(r, args.group_size, args.repeats)
         rows.append(r)
-    print(f"\n{'env':<10} {'bare/s':>9} {'keeping/s':>9} {'engine/s':>9} {'ratio':>6}  verdict")
+    print(f"\n{'env':<10} {'bare/s':>9} {'floor/s':>9} {'engine/s':>9} {'e/bare':>6} "
+          f"{'f/bare':>6} {'e/floor':>7}  verdict (claim engine/bare >= {CLAIM})")
     for r in rows:
-        b, k, e = (r["best"][n][0] for n in ("bare", "recording", "engine"))
-        verdict = "PASS" if e / b >= CLAIM else "FAIL"
-        print(f"{r['env']:<10} {b:>9,.0f} {k:>9,.0f} {e:>9,.0f} {e / b:>6.3f}  {verdict} "
-              f"(claim engine/bare >= {CLAIM})")
+        b, f, e = (r["best"][n][0] for n in ("bare", "floor", "engine"))
+        verdict = "PASS" if e / b >= CLAIM else \
+            "FAIL" + (" (no engine can pass: floor/bare < claim)" if f / b < CLAIM else "")
+        print(f"{r['env']:<10} {b:>9,.0f} {f:>9,.0f} {e:>9,.0f} {e / b:>6.3f} {f / b:>6.3f} "
+              f"{e / f:>7.3f}  {verdict}")
 
 
 if __name__ == "__main__":

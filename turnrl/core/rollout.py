@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -62,6 +63,7 @@ from turnrl.core.store import EpisodeStore
 from turnrl.core.types import Episode, EpisodeGroup, Observation, Step, Task
 
 log = logging.getLogger(__name__)
+_now = time.monotonic
 
 
 @dataclass(slots=True)
@@ -191,13 +193,15 @@ class _Run:
     async def _play(self, env: Any, task: Task, repeat: int, k: int, base: str,
                     seats: dict[str, _Seat]) -> str:
         cfg = self.cfg
-        call = self.deadlines.call
+        deadlines = self.deadlines
+        active, now, fail = deadlines.active, _now, deadlines.fail
+        me = asyncio.current_task()
         env_timeout, model_timeout, max_steps = cfg.env_timeout_s, cfg.model_timeout_s, \
             cfg.max_steps
         generate, parse, requests = self.policy.generate, self.parse, self.requests
         sampling, wants_prompt, progress = self.sampling, self.wants_prompt, self.progress
-        obs: Observation = await call(env.reset(task, seed=task.seed), env_timeout,
-                                      what="env.reset", on_error="env_error")
+        obs: Observation = await deadlines.call(env.reset(task, seed=task.seed), env_timeout,
+                                                what="env.reset", on_error="env_error")
         turn = 0
         while True:
             name = obs.agent or "agent"
@@ -215,15 +219,25 @@ class _Run:
                 requests.free -= 1
             else:
                 await requests.wait()
+            # Guarded calls, inlined (``Deadlines.call`` without its coroutine): see rollout_calls.
+            active[me] = now() + model_timeout
             try:
-                completion = (await call(generate([request]), model_timeout,
-                                         what="policy.generate", on_error="policy_error"))[0]
+                completion = (await generate([request]))[0]
+            except BaseException as exc:
+                fail(me, exc, "policy.generate", model_timeout, "policy_error")
             finally:
+                active.pop(me, None)
                 requests.release()
             text = completion.text
             parsed = parse(text)
             action, valid = parsed.action, parsed.valid
-            tr = await call(env.step(action), env_timeout, what="env.step", on_error="env_error")
+            active[me] = now() + env_timeout
+            try:
+                tr = await env.step(action)
+            except BaseException as exc:
+                fail(me, exc, "env.step", env_timeout, "env_error")
+            finally:
+                active.pop(me, None)
             info = tr.info
             rewards = info.get("rewards")
             if isinstance(rewards, dict):

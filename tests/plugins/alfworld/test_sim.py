@@ -135,3 +135,42 @@ def test_look_needs_the_object_in_hand_at_the_lit_lamp():
         "go to sidetable 1"])
     assert steps[1].observation.text == "You turn on the desklamp 1."
     assert [s.info["won"] for s in steps] == [False, False, False, False, True]
+
+
+def test_finished_worlds_and_experts_are_freed_without_the_cycle_collector():
+    """The simulator makes no reference cycles: a played episode's world, env and expert go
+    away by reference counting (a cycle per world made the collector scan every kept record of
+    a rollout over and over)."""
+    import gc
+
+    host = turnrl.get_host()
+    spec = host.env("alfworld")
+    tasks = turnrl.tasks("alfworld", "train")[:6]
+
+    async def play_all():
+        for task in tasks:
+            env, expert = turnrl.make("alfworld"), spec.expert(task)
+            obs = await env.reset(task)
+            while True:
+                tr = await env.step(expert.act(obs))
+                obs = tr.observation
+                if tr.done:
+                    break
+            assert tr.info["won"]
+            await env.close()
+
+    gc.collect()
+    gc.disable()
+    try:
+        asyncio.run(play_all())
+        asyncio.run(asyncio.sleep(0))  # a fresh loop, so the first one's cycles are done
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        cyclic = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert "World" not in cyclic
+    assert "AlfworldSim" not in cyclic
+    assert "AlfworldExpert" not in cyclic

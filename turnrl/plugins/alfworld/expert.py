@@ -87,10 +87,8 @@ def gold_plan(task: Task, *, put_verb: str = "move", limit: int = 200) -> list[s
             raise RuntimeError(f"alfworld expert found no plan for {task.id} in {limit} steps")
         command = next_command(w)
         plan.append(command)
-        effect = w.commands().get(command)
-        if effect is None:
+        if w.apply(command) is None:
             raise RuntimeError(f"alfworld expert chose inadmissible {command!r} on {task.id}")
-        effect()
     return plan
 
 
@@ -110,12 +108,10 @@ class AlfworldExpert:
 
     def observe(self, action: str) -> None:
         """Apply an action taken in the real episode to the private copy."""
-        effect = self.world.commands().get(action.strip())
-        if effect is None:
+        if self.world.apply(action.strip()) is None:
             alias = text.canonical_put(action.strip(), self.put_verb)
-            effect = self.world.commands().get(alias) if alias else None
-        if effect is not None:
-            effect()
+            if alias:
+                self.world.apply(alias)
 
     def act(self, observation: Observation) -> str:
         if observation.text.startswith(text.WELCOME):

@@ -57,19 +57,20 @@ class AlfworldSim:
             raise RuntimeError("AlfworldSim.step called before reset()")
         self.t += 1
         command = action.strip()
-        commands = world.commands()
-        effect = commands.get(command)
-        if effect is None and self.accept_legacy_put:
+        feedback = world.apply(command)
+        if feedback is None and self.accept_legacy_put:
             alias = text.canonical_put(command, self.put_verb)
-            effect = commands.get(alias) if alias else None
-        feedback = effect() if effect is not None else text.NOTHING_HAPPENS
+            feedback = world.apply(alias) if alias else None
+        valid = feedback is not None
+        if feedback is None:
+            feedback = text.NOTHING_HAPPENS
         won = world.won()
         return Transition(
             observation=self._observe(feedback),
             reward=self.win_reward if won else 0.0,
             terminated=won,
             truncated=not won and self.t >= self.max_steps,
-            info={"won": won, "valid_action": effect is not None, "task_type": world.task_type},
+            info={"won": won, "valid_action": valid, "task_type": world.task_type},
         )
 
     async def close(self) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from turnrl.plugins.alfworld import text
 from turnrl.plugins.alfworld.catalog import KNIVES
 
-Effect = Callable[[], str]
+Rule = tuple[Callable[..., str], tuple[str, ...]]
 
 
 class World:
@@ -53,7 +53,7 @@ class World:
         self.clean: set[str] = set()
         self.toggled: set[str] = set()
         self.sliced: set[str] = set()
-        self._commands: dict[str, Effect] | None = None
+        self._commands: dict[str, Rule] | None = None
 
     # ------------------------------------------------------------------ text
     def intro(self) -> str:
@@ -104,56 +104,64 @@ class World:
         return f"You are carrying: a {self.names[self.held]}."
 
     # ------------------------------------------------------------------ rules
-    def commands(self) -> dict[str, Effect]:
-        """Admissible command -> effect (applies the action, returns its feedback)."""
+    def admissible(self) -> list[str]:
         if self._commands is None:
             self._commands = self._ground()
-        return self._commands
+        return sorted(self._commands)
 
-    def admissible(self) -> list[str]:
-        return sorted(self.commands())
+    def apply(self, command: str) -> str | None:
+        """Run an admissible ``command`` and return its feedback; None if it is not admissible."""
+        if self._commands is None:
+            self._commands = self._ground()
+        rule = self._commands.get(command)
+        return None if rule is None else rule[0](self, *rule[1])
 
-    def _ground(self) -> dict[str, Effect]:
+    def _ground(self) -> dict[str, Rule]:
+        """Admissible command -> (unbound method, arguments). Unbound on purpose: a table of
+        closures over ``self`` would make every world a reference cycle, left for the garbage
+        collector at the end of each episode instead of being freed at once."""
         n = self.names
-        cmds: dict[str, Effect] = {"look": self.look, "inventory": self.inventory,
-                                   "help": lambda: text.HELP_TEXT}
+        cmds: dict[str, Rule] = {"look": (World.look, ()), "inventory": (World.inventory, ()),
+                                 "help": (World._help, ())}
         for r in self.receptacles:
             if r != self.loc:
-                cmds[f"go to {n[r]}"] = lambda r=r: self._goto(r)
+                cmds[f"go to {n[r]}"] = (World._goto, (r,))
         r = self.loc
         held = self.held
         if held is not None:
-            cmds[f"examine {n[held]}"] = lambda: self.examine_object(held)
+            cmds[f"examine {n[held]}"] = (World.examine_object, (held,))
         if r is None:
             return cmds
-        cmds[f"examine {n[r]}"] = lambda: self.examine_receptacle(r)
+        cmds[f"examine {n[r]}"] = (World.examine_receptacle, (r,))
         if r in self.openable:
             if r in self.opened:
-                cmds[f"close {n[r]}"] = lambda: self._close(r)
+                cmds[f"close {n[r]}"] = (World._close, (r,))
             else:
-                cmds[f"open {n[r]}"] = lambda: self._open(r)
+                cmds[f"open {n[r]}"] = (World._open, (r,))
         reachable = r not in self.openable or r in self.opened
         for o in self.contents(r):
             if "toggleable" in self.flags[o]:
-                cmds[f"use {n[o]}"] = lambda o=o: self._toggle(o)
+                cmds[f"use {n[o]}"] = (World._toggle, (o,))
             if held is None and reachable and "pickupable" in self.flags[o]:
-                cmds[f"take {n[o]} from {n[r]}"] = lambda o=o: self._take(o, r)
+                cmds[f"take {n[o]} from {n[r]}"] = (World._take, (o, r))
         if held is not None and self.otype[held] in KNIVES:
             # SliceObject needs objectAtLocation only: closed receptacles do not hide the target
             for co in self.contents(r):
                 if "sliceable" in self.flags[co]:
-                    cmds[f"slice {n[co]} with {n[held]}"] = lambda co=co: self._slice(co, held)
+                    cmds[f"slice {n[co]} with {n[held]}"] = (World._slice, (co, held))
         if held is not None:
             rtype, flags = self.rtype[r], self.flags[held]
             if reachable and (rtype, self.otype[held]) in self.can_contain:
-                cmds[text.put_command(self.put_verb, n[held], n[r])] = lambda: self._put(held, r)
+                cmds[text.put_command(self.put_verb, n[held], n[r])] = (World._put, (held, r))
             for verb, appliance, flag in (("heat", "Microwave", "heatable"),
                                           ("cool", "Fridge", "coolable"),
                                           ("clean", "SinkBasin", "cleanable")):
                 if rtype == appliance and flag in flags:
-                    cmds[f"{verb} {n[held]} with {n[r]}"] = \
-                        lambda verb=verb: self._treat(verb, held, r)
+                    cmds[f"{verb} {n[held]} with {n[r]}"] = (World._treat, (verb, held, r))
         return cmds
+
+    def _help(self) -> str:
+        return text.HELP_TEXT
 
     def _changed(self) -> None:
         self._commands = None

@@ -84,3 +84,31 @@ def test_min_count_filters_rare_words() -> None:
     tok = build_tokenizer(["a a b"], min_count=2)
     assert tok.convert_tokens_to_ids("a") != tok.unk_token_id
     assert tok.convert_tokens_to_ids("b") == tok.unk_token_id
+
+
+def test_vocabulary_follows_the_run_task_and_env_options() -> None:
+    """A run on a 12x12 grid (``env.task_options``) must know ``12x12``; the default panel
+    (8x8) never says it, so a vocabulary built without the options would map it to <unk>."""
+    from turnrl.inference.tiny import collect_env_texts
+
+    default = asyncio.run(collect_env_texts("toy-env", tasks_per_split=2))
+    sized = asyncio.run(collect_env_texts("toy-env", tasks_per_split=2,
+                                          task_options={"size": 12},
+                                          env_options={"max_steps": 7}))
+    assert not any("12x12" in t for t in default)
+    assert any("12x12" in t for t in sized)
+    tok = build_tokenizer(sized)
+    assert tok.unk_token_id not in tok("You are in a 12x12 grid.",
+                                       add_special_tokens=False)["input_ids"]
+
+
+def test_recipe_builds_the_tiny_vocabulary_with_the_run_options() -> None:
+    from turnrl.core.config import load_config
+    from turnrl.trainers.config import TrainConfig
+    from turnrl.trainers.recipe import build_model
+
+    cfg = load_config(None, ["policy.backend=hf", "policy.model=tiny", "model.layers=1",
+                             "model.hidden_size=16", "env.task_options.size=12"],
+                      model=TrainConfig)
+    _, tok = build_model(cfg, turnrl.get_host())
+    assert tok.unk_token_id not in tok("12x12", add_special_tokens=False)["input_ids"]

@@ -40,11 +40,16 @@ def words(text: str) -> list[str]:
 
 
 async def collect_env_texts(env_name: str, *, tasks_per_split: int = 16, max_steps: int = 30,
-                            seed: int = 0, host: Any = None) -> list[str]:
+                            seed: int = 0, host: Any = None,
+                            env_options: dict[str, Any] | None = None,
+                            task_options: dict[str, Any] | None = None) -> list[str]:
     """Texts the model will meet in ``env_name``: observations, actions and rendered prompts.
 
     Plays expert episodes (when the environment has an expert) and random-action episodes on the
-    first ``tasks_per_split`` tasks of every split.
+    first ``tasks_per_split`` tasks of every split, built with the run's own ``env_options``
+    (factory) and ``task_options`` (panel builder): options that change the tasks (a larger
+    grid, another data source) change the words, and a word the vocabulary lacks becomes
+    ``<unk>`` for the whole run.
     """
     from turnrl.core.host import get_host
 
@@ -53,17 +58,18 @@ async def collect_env_texts(env_name: str, *, tasks_per_split: int = 16, max_ste
     rng = random.Random(f"tiny/{env_name}/{seed}")
     texts: list[str] = ["system", "user", "assistant"]
     for split in spec.splits:
-        for task in host.tasks(env_name, split)[:tasks_per_split]:
+        for task in host.tasks(env_name, split, **(task_options or {}))[:tasks_per_split]:
             for mode in ("expert", "random"):
                 if mode == "expert" and spec.expert is None:
                     continue
-                texts += await _play(host, env_name, task, mode, rng, max_steps)
+                texts += await _play(host, env_name, task, mode, rng, max_steps,
+                                     env_options or {})
     return texts
 
 
 async def _play(host: Any, env_name: str, task: Task, mode: str, rng: random.Random,
-                max_steps: int) -> list[str]:
-    env = host.make(env_name)
+                max_steps: int, env_options: dict[str, Any]) -> list[str]:
+    env = host.make(env_name, **env_options)
     spec = host.env(env_name)
     expert = spec.expert(task) if mode == "expert" else None
     history: list[Turn] = []
@@ -148,16 +154,22 @@ def build_model(vocab_size: int, *, hidden_size: int = 64, layers: int = 2, head
 
 
 def build_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, layers: int = 2,
-               tasks_per_split: int = 16, host: Any = None) -> tuple[Any, Any]:
+               tasks_per_split: int = 16, host: Any = None,
+               env_options: dict[str, Any] | None = None,
+               task_options: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """``(model, tokenizer)`` for ``env_name``; call from sync code (see ``abuild_tiny``)."""
     return _run_sync(abuild_tiny(env_name, seed=seed, hidden_size=hidden_size, layers=layers,
-                                 tasks_per_split=tasks_per_split, host=host))
+                                 tasks_per_split=tasks_per_split, host=host,
+                                 env_options=env_options, task_options=task_options))
 
 
 async def abuild_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, layers: int = 2,
-                      tasks_per_split: int = 16, host: Any = None) -> tuple[Any, Any]:
+                      tasks_per_split: int = 16, host: Any = None,
+                      env_options: dict[str, Any] | None = None,
+                      task_options: dict[str, Any] | None = None) -> tuple[Any, Any]:
     texts = await collect_env_texts(env_name, tasks_per_split=tasks_per_split, seed=seed,
-                                    host=host)
+                                    host=host, env_options=env_options,
+                                    task_options=task_options)
     tok = build_tokenizer(texts)
     model = build_model(len(tok), hidden_size=hidden_size, layers=layers, seed=seed,
                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)

@@ -13,6 +13,7 @@ entropy through ``turnrl.kernels.fused_logprob_entropy`` from the final-norm hid
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ class DistInfo:
     world: int
     device: torch.device
     initialised: bool
+    owns_group: bool = False
+    """True when ``init_distributed`` created the process group (so ``distributed`` ends it)."""
 
     @property
     def is_main(self) -> bool:
@@ -44,7 +47,8 @@ def init_distributed() -> DistInfo:
     if world == 1 and not dist.is_initialized():
         device = torch.device("cuda", 0) if use_cuda else torch.device("cpu")
         return DistInfo(0, 1, device, False)
-    if not dist.is_initialized():
+    owns_group = not dist.is_initialized()
+    if owns_group:
         dist.init_process_group("nccl" if use_cuda else "gloo")
     rank = dist.get_rank()
     if use_cuda:
@@ -53,7 +57,29 @@ def init_distributed() -> DistInfo:
         device = torch.device("cuda", local)
     else:
         device = torch.device("cpu")
-    return DistInfo(rank, dist.get_world_size(), device, True)
+    return DistInfo(rank, dist.get_world_size(), device, True, owns_group)
+
+
+@contextlib.contextmanager
+def distributed() -> Iterator[DistInfo]:
+    """``init_distributed`` for the length of a block, and a clean exit from the group.
+
+    On success every rank meets at a barrier and the group is destroyed: a process that
+    leaves with gloo's or NCCL's threads still running can abort at interpreter exit
+    ("terminate called without an active exception") after all its work is done. After an
+    error the group is destroyed without the barrier (the other ranks may be gone). A group
+    the caller created before is left to the caller.
+    """
+    info = init_distributed()
+    try:
+        yield info
+    except BaseException:
+        if info.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+        raise
+    if info.owns_group and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def all_reduce_sum(value: torch.Tensor, info: DistInfo) -> torch.Tensor:

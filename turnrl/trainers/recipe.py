@@ -35,8 +35,8 @@ from turnrl.trainers.fsdp import (
     DistInfo,
     LogProbModel,
     all_reduce_sum,
+    distributed,
     full_state_dict,
-    init_distributed,
     shard,
 )
 from turnrl.trainers.logging import MetricsLogger
@@ -52,11 +52,16 @@ from turnrl.trainers.update import (
 
 
 def train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
-    """Run the whole recipe; returns (and writes, on the main rank) ``summary.json``."""
+    """Run the whole recipe; returns (and writes, on the main rank) ``summary.json``. Under
+    torchrun the ranks leave the process group together at the end (``distributed``)."""
+    with distributed() as info:
+        return _train(cfg, run_dir, info)
+
+
+def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
     from turnrl.core.host import get_host
 
     t_start = time.perf_counter()
-    info = init_distributed()
     if cfg.trainer.threads:
         torch.set_num_threads(cfg.trainer.threads)
     torch.manual_seed(cfg.seed)

@@ -162,10 +162,13 @@ class _Run:
     async def worker(self, jobs: Any, results: list[list[Episode]]) -> None:
         """Play episodes from the shared iterator until it runs dry; the number of workers is
         the bound on concurrent episodes."""
+        me = asyncio.current_task()  # looked up once: guarded calls key their deadline by it
+        assert me is not None
         for job in jobs:
-            results[job.slot] = await self.episode(job.task, job.group_id, job.repeat, job.k)
+            results[job.slot] = await self.episode(job.task, job.group_id, job.repeat, job.k, me)
 
-    async def episode(self, task: Task, group_id: str, repeat: int, k: int) -> list[Episode]:
+    async def episode(self, task: Task, group_id: str, repeat: int, k: int,
+                      me: asyncio.Task[Any]) -> list[Episode]:
         base = f"{group_id}/{k}"
         seats: dict[str, _Seat] = {}
         status, error, seat_names = "ok", "", None
@@ -179,36 +182,35 @@ class _Run:
             seat_names = list(getattr(env, "seats", None) or [])
             for s in seat_names:
                 seats[s] = self._seat(task, repeat, k, base, s)
-            status = await self._play(env, task, repeat, k, base, seats)
+            status = await self._play(env, task, repeat, k, base, seats, me)
         except CallFailure as f:
             status, error = f.status, str(f)
         finally:
             if env is not None:
-                error += await self._close(env)
+                error += await self._close(env, me)
         return self._finish(task, group_id, base, seats, status, error, seat_names)
 
     def _seat(self, task: Task, repeat: int, k: int, base: str, name: str) -> _Seat:
         return _Seat(seed_prefix(self.cfg.seed, task, repeat, k, name), f"{base}/{name}")
 
     async def _play(self, env: Any, task: Task, repeat: int, k: int, base: str,
-                    seats: dict[str, _Seat]) -> str:
+                    seats: dict[str, _Seat], me: asyncio.Task[Any]) -> str:
         cfg = self.cfg
         deadlines = self.deadlines
         active, now, fail = deadlines.active, _now, deadlines.fail
-        me = asyncio.current_task()
         env_timeout, model_timeout, max_steps = cfg.env_timeout_s, cfg.model_timeout_s, \
             cfg.max_steps
         generate, parse, requests = self.policy.generate, self.parse, self.requests
         sampling, wants_prompt, progress = self.sampling, self.wants_prompt, self.progress
         obs: Observation = await deadlines.call(env.reset(task, seed=task.seed), env_timeout,
-                                                what="env.reset", on_error="env_error")
+                                                what="env.reset", on_error="env_error", task=me)
         turn = 0
         while True:
             name = obs.agent or "agent"
             seat = seats.get(name)
             if seat is None:
                 seat = seats[name] = self._seat(task, repeat, k, base, name)
-            if seat.instruction is None:
+            if seat.instruction is None and wants_prompt:  # the instruction only feeds prompts
                 seat.instruction = instruction_for(task.data, obs.text)
             steps = seat.steps
             request = GenerationRequest(
@@ -264,10 +266,10 @@ class _Run:
             if truncated or (max_steps is not None and turn >= max_steps):
                 return "truncated"
 
-    async def _close(self, env: Any) -> str:
+    async def _close(self, env: Any, me: asyncio.Task[Any]) -> str:
         try:
             await self.deadlines.call(env.close(), self.cfg.env_timeout_s, what="env.close",
-                                      on_error="env_error")
+                                      on_error="env_error", task=me)
         except CallFailure as f:
             log.warning("%s", f)
             return f" (and {f})"
@@ -359,7 +361,8 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         group_id = f"{id_prefix}{task.id}@{task.seed}" + (f"#{rep}" if rep else "")
         groups.append(EpisodeGroup(group_id, task))
         for k in range(group_size):
-            stored = list(done.get(f"{group_id}/{k}", {}).values())
+            seat_eps = done.get(f"{group_id}/{k}") if done else None
+            stored = list(seat_eps.values()) if seat_eps else []
             complete = bool(stored) and len(stored) == stored[0].metrics.get("seats", 1)
             if not complete:
                 jobs.append(_Job(task, group_id, rep, k, len(results)))

@@ -88,9 +88,10 @@ class Deadlines:
         raise exc
 
     async def call(self, awaitable: Awaitable[T], timeout: float, *, what: str,
-                   on_error: str) -> T:
-        """Await under a timeout; a timeout becomes ``timeout``, any error ``on_error``."""
-        task = asyncio.current_task()
+                   on_error: str, task: asyncio.Task[Any] | None = None) -> T:
+        """Await under a timeout; a timeout becomes ``timeout``, any error ``on_error``.
+        ``task``: the current task, when the caller already knows it (saves the lookup)."""
+        task = task or asyncio.current_task()
         assert task is not None, "Deadlines.call must run inside a task"
         self.active[task] = _now() + timeout
         try:

@@ -24,12 +24,13 @@ Guarantees the trainer and ``turnrl eval`` build on:
 
 Host cost: with a fast environment and a scripted policy the engine's own work per step is on
 the order of the environment's, so the step loop is kept lean (see ``benchmarks/
-rollout_overhead.py``): guarded calls that finish without suspending skip the timeout machinery
-(``rollout_calls``), no prompt is rendered for a policy with ``wants_prompt = False``, a fixed
-pool of ``max_concurrent_episodes`` workers plays the episodes (no task and semaphore per
-episode), seeds hash a per-seat prefix once, identical replies are parsed once, ``Step``
-records are built positionally, and the heap that predates the rollout is frozen for the
-garbage collector (``rollout_gc``).
+rollout_overhead.py``, which also measures the floor any engine pays): guarded calls are a
+task -> deadline entry around a plain ``await``, inlined in the step loop, with one watchdog
+for all of them (``rollout_calls``); no prompt or instruction is rendered for a policy with
+``wants_prompt = False``; a fixed pool of ``max_concurrent_episodes`` workers plays the
+episodes (no task and semaphore per episode); seeds hash a per-seat prefix once; identical
+replies are parsed once; ``Step`` records are built positionally; and the heap that predates
+the rollout is frozen for the garbage collector (``rollout_gc``).
 """
 
 from __future__ import annotations

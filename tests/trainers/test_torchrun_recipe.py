@@ -1,5 +1,6 @@
-"""The whole recipe under ``torchrun`` with two gloo ranks: SFT, sharded RL iterations,
-DCP checkpoints, a resumed run, and both ranks exiting 0 (the shipped quickstart, shortened)."""
+"""The whole recipe under ``torchrun`` with two gloo ranks: SFT, sharded RL iterations with the
+KL penalty's sharded reference model, DCP checkpoints, a resumed run, and both ranks exiting 0
+(the shipped quickstart, shortened)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def _torchrun(run_dir: Path, iterations: int) -> subprocess.CompletedProcess[str
     cmd = ([torchrun] if torchrun else [sys.executable, "-m", "torch.distributed.run"])
     cmd += ["--standalone", "--nproc-per-node", "2", "-m", "turnrl.cli", "train", str(CONFIG),
             "--run-dir", str(run_dir), f"trainer.iterations={iterations}", "trainer.threads=1",
-            "eval.seeds=[0]", "checkpoint.every=1"]
+            "eval.seeds=[0]", "checkpoint.every=1", "loss.kl_coef=0.05"]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -37,6 +38,8 @@ def test_two_rank_recipe_trains_checkpoints_and_resumes(tmp_path: Path) -> None:
     rl = [m for m in rl if m.get("phase") != "sft" and "loss" in m]
     assert len(rl) == 2
     assert any(m["loss"] != 0.0 for m in rl)  # the sharded update saw non-zero advantages
+    assert all(m["kl"] > 0.0 for m in rl)  # the sharded reference (FSDP refuses deepcopy)
+    assert (run / "reference").is_dir()
     assert (run / "checkpoints" / "step_000002").is_dir()
 
     second = _torchrun(run, 3)

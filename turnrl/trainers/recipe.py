@@ -225,15 +225,23 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> tuple[Any, Any]:
 
 def make_reference(model: LogProbModel, cfg: TrainConfig, info: DistInfo, path: Path, *,
                    resumed: bool) -> Any:
-    """A frozen copy of the post-SFT policy, only when the KL penalty is on. Its weights are
-    saved once (``RUN_DIR/reference``) so a resumed run keeps the same reference."""
+    """A frozen copy of the post-SFT policy, only when the KL penalty is on, sharded like the
+    policy. Its weights are saved once (``RUN_DIR/reference``) so a resumed run keeps the same
+    reference. FSDP2 modules refuse ``deepcopy``, so the copy is a fresh model of the same
+    architecture (``from_config``, built under a forked RNG so the run's random stream is
+    untouched) that loads those weights through DCP, on any number of ranks."""
     if cfg.loss.kl_coef == 0:
         return None
-    ref = copy.deepcopy(model)
-    if resumed and path.exists():
-        checkpoint.load_weights(path, ref, info)
-    else:
-        checkpoint.save_weights(path, ref, info)
+    if not (resumed and path.exists()):
+        checkpoint.save_weights(path, model, info)
+    from transformers import AutoModelForCausalLM
+
+    with torch.random.fork_rng(devices=[]):
+        lm = AutoModelForCausalLM.from_config(model.lm.config)
+    ref = shard(LogProbModel(lm, temperature=model.temperature,
+                             kernel_backend=model.kernel_backend), info,
+                mixed_precision=cfg.trainer.mixed_precision, cpu_offload=cfg.trainer.cpu_offload)
+    checkpoint.load_weights(path, ref, info)
     for p in ref.parameters():
         p.requires_grad_(False)
     return ref.eval()

@@ -39,7 +39,7 @@ def test_spec_parameter_names_and_defaults():
                                 "invalid_penalty": 0.0}
     assert defaults("rloo") == {"cross_steps": False, "invalid_penalty": 0.0}
     assert defaults("gigpo") == {"gamma": 0.95, "mode": "mean_norm", "omega": 1.0, "eps": 1e-6,
-                                 "invalid_penalty": 0.1}
+                                 "invalid_penalty": 0.1, "similarity": None}  # fuzzy: off
     assert defaults("hgpo") == {"gamma": 0.95, "history_length": 2, "mode": "mean_std_norm",
                                 "alpha": 1.0, "base_group": False, "eps": 1e-6,
                                 "invalid_penalty": 0.1}

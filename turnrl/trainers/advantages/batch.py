@@ -71,9 +71,9 @@ class StepBatch:
     """One row per step; see the spec (``advantages.md`` §0) for the meaning of each column.
 
     Columns are stored as read-only numpy arrays: ``group``, ``traj``, ``state`` and ``action``
-    are int codes (labels in ``group_labels`` / ``traj_labels``); ``step`` int64, ``reward``
-    float64, ``valid`` bool, ``loss_mask`` int8. Rows of one trajectory need not be contiguous,
-    but must appear in time order (strictly increasing ``step``).
+    are int codes (labels in ``group_labels`` / ``traj_labels`` / ``state_labels``); ``step``
+    int64, ``reward`` float64, ``valid`` bool, ``loss_mask`` int8. Rows of one trajectory need
+    not be contiguous, but must appear in time order (strictly increasing ``step``).
     """
 
     def __init__(self, group_id: Sequence[Hashable], traj_id: Sequence[Hashable],
@@ -91,7 +91,7 @@ class StepBatch:
         self.n_rows = n
         self.group, self.group_labels = factorize(group_id, "group_id")
         self.traj, self.traj_labels = factorize(traj_id, "traj_id")
-        self.state, _ = factorize(state_key, "state_key")
+        self.state, self.state_labels = factorize(state_key, "state_key")
         self.action = (factorize(action_key, "action_key")[0] if action_key is not None
                        else np.zeros(n, dtype=np.int64))
         self.step = self._int_column(step, "step")

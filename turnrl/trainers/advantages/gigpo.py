@@ -5,7 +5,9 @@ with the same ``state_key`` form one step group (a trajectory that revisits a st
 rows in it); each row's discounted step return, minus its invalid-action penalty (applied after
 discounting, never discounted into earlier steps), is normalised within its step group.
 Singleton step groups get 0. ``A = A_E + omega * A_S``; the episode term counts every step row
-(``cross_steps=True``). Fuzzy text matching of states is not implemented (off in the spec).
+(``cross_steps=True``). ``similarity`` (off by default, as in the spec) turns on fuzzy matching
+of text states (``fuzzy.py``): states at least that similar to a cluster's first member share
+its step group.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from turnrl.trainers.advantages.batch import StepBatch, combine_codes
+from turnrl.trainers.advantages.fuzzy import fuzzy_state_codes
 from turnrl.trainers.advantages.ops import episode_normalised, step_term
 
 Mode = Literal["mean_norm", "mean_std_norm"]
@@ -31,10 +34,14 @@ class GiGPOParams(BaseModel):
     omega: float = Field(1.0, description="weight of the step-level term")
     eps: float = Field(1e-6, gt=0, description="added to the std before dividing")
     invalid_penalty: float = Field(0.1, ge=0, description="subtracted per invalid action row")
+    similarity: float | None = Field(
+        None, gt=0, le=1, description="fuzzy anchor states: join a step group when at least this "
+        "similar to its first member (spec: 0.95); None = exact state_key match")
 
 
 def gigpo(batch: StepBatch, *, gamma: float = 0.95, mode: Mode = "mean_norm",
-          omega: float = 1.0, eps: float = 1e-6, invalid_penalty: float = 0.1) -> np.ndarray:
+          omega: float = 1.0, eps: float = 1e-6, invalid_penalty: float = 0.1,
+          similarity: float | None = None) -> np.ndarray:
     """One advantage per row: ``A_E + omega * A_S``."""
     norm = mode == "mean_std_norm"
     episode = episode_normalised(batch, norm_by_std=norm, cross_steps=True, eps=eps,
@@ -42,6 +49,7 @@ def gigpo(batch: StepBatch, *, gamma: float = 0.95, mode: Mode = "mean_norm",
     if batch.n_rows == 0:
         return episode
     step_returns = batch.returns(gamma) - batch.penalty(invalid_penalty)
-    anchors = combine_codes(batch.group, batch.state)
+    anchors = (combine_codes(batch.group, batch.state) if similarity is None
+               else fuzzy_state_codes(batch, similarity))
     step, _ = step_term(step_returns, anchors, ddof=1, norm_by_std=norm, eps=eps)
     return episode + omega * step

@@ -230,3 +230,33 @@ def test_frozen_heap_freezes_once_for_nested_rollouts_and_respects_the_app() -> 
         assert gc.get_freeze_count() == n
     finally:
         gc.unfreeze()
+
+
+def _victim_cancelled_by(d: Deadlines, *, also_from_outside: bool) -> Any:
+    """A task inside a guarded call that the watchdog times out (done by hand here, exactly as
+    ``_watch`` does it), optionally cancelled by somebody else as well."""
+    async def victim() -> Any:
+        return await d.call(asyncio.sleep(3600), 10.0, what="env.step", on_error="env_error")
+
+    async def main() -> Any:
+        task = asyncio.create_task(victim())
+        await asyncio.sleep(0)  # the victim is now inside the call
+        assert task in d.active
+        del d.active[task]
+        d.expired.add(task)
+        task.cancel()
+        if also_from_outside:
+            task.cancel()
+        return await task
+
+    return asyncio.run(main())
+
+
+def test_timeout_alone_becomes_a_failure() -> None:
+    with pytest.raises(CallFailure, match="timed out after 10s"):
+        _victim_cancelled_by(Deadlines(3600), also_from_outside=False)
+
+
+def test_an_outside_cancel_racing_a_timeout_wins() -> None:
+    with pytest.raises(asyncio.CancelledError):
+        _victim_cancelled_by(Deadlines(3600), also_from_outside=True)

@@ -80,8 +80,10 @@ class Deadlines:
         an error, and ``exc`` itself for anything else (cancellation from outside, exit)."""
         if isinstance(exc, asyncio.CancelledError) and task in self.expired:
             self.expired.discard(task)
-            if hasattr(task, "uncancel"):  # Python >= 3.11
-                task.uncancel()
+            # Take our cancel back; if somebody else cancelled the task too, theirs stands
+            # (``asyncio.timeout``'s rule) and the CancelledError goes through.
+            if hasattr(task, "uncancel") and task.uncancel() > 0:  # Python >= 3.11
+                raise exc
             raise CallFailure("timeout", f"{what} timed out after {timeout:g}s") from None
         if isinstance(exc, Exception):
             raise CallFailure(on_error, f"{what} raised {type(exc).__name__}: {exc}") from exc

@@ -164,3 +164,47 @@ def test_a_failing_observer_does_not_lose_episodes(tmp_path: Path) -> None:
 def test_config_refuses_non_positive_limits(field: str) -> None:
     with pytest.raises(ValueError, match=field):
         RolloutConfig(**{field: 0})
+
+
+class _ContractBreaker(GridEnv):
+    """toy-env whose tasks marked ``fault`` return the wrong type from reset or step."""
+
+    async def reset(self, task: Task, *, seed: int | None = None) -> Observation:
+        self.fault = task.data.get("fault")
+        obs = await super().reset(task, seed=seed)
+        return "a plain string" if self.fault == "str-reset" else obs  # type: ignore[return-value]
+
+    async def step(self, action: str) -> Transition:
+        tr = await super().step(action)
+        return None if self.fault == "none-step" else tr  # type: ignore[return-value]
+
+
+class _WrongReplyPolicy(_FlakyPolicy):
+    async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
+        m = self.mode.get(requests[0].task.id)
+        if m == "empty":
+            return []
+        if m == "text":
+            return ["<think> t </think> <action> look </action>"]  # type: ignore[list-item]
+        return await self.gold.generate(requests)
+
+
+def test_contract_breaking_envs_and_policies_fail_alone(tmp_path: Path) -> None:
+    tasks = _tasks({0: "str-reset", 1: "none-step"})
+    policy = _WrongReplyPolicy({tasks[2].id: "empty", tasks[3].id: "text"})
+    store = tmp_path / "eps.jsonl"
+    groups = _run(_ContractBreaker, tasks, policy, group_size=2, config=FAST, store=str(store))
+    by_task = {g.task.id: g.episodes for g in groups}
+    expected = {
+        tasks[0].id: ("env_error", "env.reset returned str, not Observation"),
+        tasks[1].id: ("env_error", "env.step returned NoneType, not Transition"),
+        tasks[2].id: ("policy_error", "policy.generate raised IndexError"),
+        tasks[3].id: ("policy_error", "policy.generate returned str, not Completion"),
+    }
+    for tid, (status, message) in expected.items():
+        assert {e.status for e in by_task[tid]} == {status}, by_task[tid]
+        assert all(e.error.startswith(message) for e in by_task[tid]), by_task[tid][0].error
+    others = [e for t in tasks[4:] for e in by_task[t.id]]
+    assert others
+    assert all(e.status == "ok" and e.won for e in others)
+    assert len(EpisodeStore(str(store)).ids()) == 2 * len(tasks)  # every episode stored

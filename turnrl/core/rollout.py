@@ -51,7 +51,7 @@ from turnrl.core.context import (
     instruction_for,
     resolve_template,
 )
-from turnrl.core.policy import GenerationRequest, Policy, SamplingParams
+from turnrl.core.policy import Completion, GenerationRequest, Policy, SamplingParams
 from turnrl.core.rollout_calls import CallFailure, Deadlines, RequestBound
 from turnrl.core.rollout_gc import frozen_heap
 from turnrl.core.rollout_progress import FAILED_STATUSES
@@ -61,7 +61,7 @@ from turnrl.core.rollout_sampling import (  # sampling_seed: part of this module
 )
 from turnrl.core.rollout_sampling import seed_from, seed_prefix, seeded_sampling
 from turnrl.core.store import EpisodeStore
-from turnrl.core.types import Episode, EpisodeGroup, Observation, Step, Task
+from turnrl.core.types import Episode, EpisodeGroup, Observation, Step, Task, Transition
 
 log = logging.getLogger(__name__)
 _now = time.monotonic
@@ -110,6 +110,13 @@ for _cls, _names in _POSITIONAL.items():
     if tuple(f.name for f in fields(_cls)) != _names:
         raise ImportError(f"turnrl.core.rollout builds {_cls.__name__} positionally from fields "
                           f"{_names}; the class now has {[f.name for f in fields(_cls)]}")
+
+
+def _broken_contract(what: str, got: Any, expected: type, status: str) -> CallFailure:
+    """A call returned the wrong type: the episode fails with ``status``, the run goes on
+    (an ``AttributeError`` further down would have escaped the episode and ended the run)."""
+    return CallFailure(status, f"{what} returned {type(got).__name__}, not {expected.__name__} "
+                               f"(the episode contract; `turnrl check` tests an environment)")
 
 
 class _Seat:
@@ -205,6 +212,8 @@ class _Run:
         sampling, wants_prompt, progress = self.sampling, self.wants_prompt, self.progress
         obs: Observation = await deadlines.call(env.reset(task, seed=task.seed), env_timeout,
                                                 what="env.reset", on_error="env_error", task=me)
+        if not isinstance(obs, Observation):
+            raise _broken_contract("env.reset", obs, Observation, "env_error")
         turn = 0
         while True:
             name = obs.agent or "agent"
@@ -231,6 +240,8 @@ class _Run:
             finally:
                 active.pop(me, None)
                 requests.release()
+            if type(completion) is not Completion and not isinstance(completion, Completion):
+                raise _broken_contract("policy.generate", completion, Completion, "policy_error")
             text = completion.text
             parsed = parse(text)
             action, valid = parsed.action, parsed.valid
@@ -241,6 +252,8 @@ class _Run:
                 fail(me, exc, "env.step", env_timeout, "env_error")
             finally:
                 active.pop(me, None)
+            if type(tr) is not Transition and not isinstance(tr, Transition):
+                raise _broken_contract("env.step", tr, Transition, "env_error")
             info = tr.info
             rewards = info.get("rewards")
             if isinstance(rewards, dict):

@@ -104,16 +104,18 @@ class World:
         return f"You are carrying: a {self.names[self.held]}."
 
     # ------------------------------------------------------------------ rules
-    def admissible(self) -> list[str]:
+    def _rules(self) -> dict[str, Rule]:
+        """The admissible commands' rules, grounded once per state (``_changed`` clears them)."""
         if self._commands is None:
             self._commands = self._ground()
-        return sorted(self._commands)
+        return self._commands
+
+    def admissible(self) -> list[str]:
+        return sorted(self._rules())
 
     def apply(self, command: str) -> str | None:
         """Run an admissible ``command`` and return its feedback; None if it is not admissible."""
-        if self._commands is None:
-            self._commands = self._ground()
-        rule = self._commands.get(command)
+        rule = self._rules().get(command)
         return None if rule is None else rule[0](self, *rule[1])
 
     def _ground(self) -> dict[str, Rule]:

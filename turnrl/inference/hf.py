@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class HFPolicy:
         if self.device != next(model.parameters()).device:
             self.model.to(self.device)
         self.eos_ids = _eos_ids(model, tokenizer)
+        self.cache_arg = kv_cache_name(model)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._lock = threading.Lock()  # model use vs. weight loading
         self._queue: asyncio.Queue[_Pending] | None = None
@@ -106,6 +108,7 @@ class HFPolicy:
         with self._lock:
             if isinstance(weights, torch.nn.Module):
                 self.model = weights.eval()
+                self.cache_arg = kv_cache_name(self.model)
                 return
             state = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v)
                      for k, v in weights.items()}
@@ -179,12 +182,12 @@ class HFPolicy:
         finish = ["length"] * n
         active = [True] * n
         max_new = max(r.sampling.max_tokens for r in requests)
-        cache = None
+        cache, cache_arg = None, self.cache_arg
         step_ids, step_pos = ids, positions
         for t in range(max_new):
             out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
-                             past_key_values=cache, use_cache=True)
-            cache = out.past_key_values
+                             use_cache=True, **{cache_arg: cache})
+            cache = out[cache_arg]
             toks, logps = _sample_batch(out.logits[:, -1, :].float(), requests, temps, greedy,
                                         gens)
             next_tok = torch.tensor(toks, dtype=torch.long)
@@ -217,6 +220,18 @@ class HFPolicy:
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         cuts = [text.find(s) + len(s) for s in stop if s in text]
         return text[:min(cuts)] if cuts else text
+
+
+def kv_cache_name(model: Any) -> str:
+    """The name of the KV cache in ``model.forward``'s arguments and outputs.
+
+    transformers 5.24 renamed ``past_key_values`` to ``cache`` (both the argument and the output
+    field) and warns (``FutureWarning``) on the old spelling; earlier releases only know
+    ``past_key_values``. We read which one this model's ``forward`` takes, once per model,
+    instead of pinning transformers or comparing version strings.
+    """
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def _generator(sp: SamplingParams) -> Any:

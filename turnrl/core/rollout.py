@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -61,7 +62,15 @@ from turnrl.core.rollout_sampling import (  # sampling_seed: part of this module
 )
 from turnrl.core.rollout_sampling import seed_from, seed_prefix, seeded_sampling
 from turnrl.core.store import EpisodeStore
-from turnrl.core.types import Episode, EpisodeGroup, Observation, Step, Task, Transition
+from turnrl.core.types import (
+    ContractError,
+    Episode,
+    EpisodeGroup,
+    Observation,
+    Step,
+    Task,
+    Transition,
+)
 
 log = logging.getLogger(__name__)
 _now = time.monotonic
@@ -117,6 +126,26 @@ def _broken_contract(what: str, got: Any, expected: type, status: str) -> CallFa
     (an ``AttributeError`` further down would have escaped the episode and ended the run)."""
     return CallFailure(status, f"{what} returned {type(got).__name__}, not {expected.__name__} "
                                f"(the episode contract; `turnrl check` tests an environment)")
+
+
+def _seat_rewards(rewards: Any) -> dict[str, float]:
+    """``info["rewards"]`` checked like ``Transition.reward``: a mapping of seat name -> finite
+    number, or the episode fails with ``env_error`` (a NaN credited to another seat's earlier
+    step would otherwise slip past every check and poison the batch)."""
+    if not isinstance(rewards, dict):
+        raise CallFailure("env_error", f"env.step returned info['rewards'] of type "
+                                       f"{type(rewards).__name__}, not a dict of seat -> reward")
+    out = {}
+    for seat, r in rewards.items():
+        try:
+            value = float(r)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value) or isinstance(r, bool) or not isinstance(seat, str):
+            raise CallFailure("env_error", f"env.step returned info['rewards'][{seat!r}] = "
+                                           f"{r!r}; seat rewards must be finite numbers")
+        out[seat] = value
+    return out
 
 
 class _Seat:
@@ -193,6 +222,13 @@ class _Run:
             status = await self._play(env, task, repeat, k, base, seats, me)
         except CallFailure as f:
             status, error = f.status, str(f)
+        except Exception as exc:  # one episode's bug must not end the run
+            # Not from a guarded call: a record that broke its invariants (``ContractError``
+            # from ``Step``: the backend's token ids and log-probs disagree) or a bug in a
+            # template or parser. The episode fails alone, with the text; the run goes on.
+            status = "policy_error" if isinstance(exc, ContractError) else "env_error"
+            error = f"playing the episode raised {type(exc).__name__}: {exc}"
+            log.warning("episode %s: %s", base, error)
         finally:
             if env is not None:
                 error += await self._close(env, me)
@@ -256,11 +292,13 @@ class _Run:
                 raise _broken_contract("env.step", tr, Transition, "env_error")
             info = tr.info
             rewards = info.get("rewards")
-            if isinstance(rewards, dict):
+            if rewards is not None:
+                rewards = _seat_rewards(rewards)
+            if rewards is not None:
                 for other, r in rewards.items():
                     if other != name and seats.get(other) and seats[other].steps:
-                        seats[other].steps[-1].reward += float(r)
-                reward = float(rewards.get(name, 0.0))
+                        seats[other].steps[-1].reward += r
+                reward = rewards.get(name, 0.0)
             else:
                 reward = tr.reward
             terminated, truncated = tr.terminated, tr.truncated
@@ -311,7 +349,10 @@ class _Run:
                 metrics=metrics))
         if self.end_episode is not None:  # optional: stateful policies free per-episode state
             for seat in seats.values():
-                self.end_episode(seat.episode_id)
+                try:
+                    self.end_episode(seat.episode_id)
+                except Exception:  # the policy's clean-up must not cost the episode
+                    log.exception("policy.end_episode failed on episode %s", seat.episode_id)
         if self.store is not None:  # all seats in one durable write
             self.store.append_many(episodes)
         hook = self.host.pm.hook.turnrl_episode_end

@@ -146,20 +146,38 @@ def _won(e: Episode) -> bool:
     return e.status not in FAILED and e.won
 
 
+def run_settings(args: argparse.Namespace, *, ignore: Sequence[str] = ()) -> dict[str, Any]:
+    """The command-line settings that decide what a stored run's episodes are."""
+    skip = {"out", "resume", "no_progress", *ignore}
+    return {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_") and k not in skip}
+
+
+def check_settings(run_file: Path, stored: Path, settings: dict[str, Any], *,
+                   flag: str) -> None:
+    """Refuse to add episodes to ``stored`` when it was written with other settings (or with
+    none recorded): mixing them would make a summary of two different runs. Then record
+    ``settings`` in ``run_file``. ``flag`` names the option the message talks about."""
+    has_episodes = stored.exists() and stored.stat().st_size > 0
+    if has_episodes and run_file.exists():
+        before = json.loads(run_file.read_text())
+        if before != settings:
+            diff = sorted(k for k in set(settings) | set(before)
+                          if before.get(k) != settings.get(k))
+            raise _user_error(f"{flag}: {stored} was written with different settings "
+                              f"({', '.join(diff)}); choose another output")
+    elif has_episodes:
+        raise _user_error(f"{flag}: {stored} holds episodes but no record of the settings "
+                          f"they were played with ({run_file} is missing); choose another output")
+    run_file.parent.mkdir(parents=True, exist_ok=True)
+    run_file.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+
+
 def _check_out_dir(out: Path, settings: dict[str, Any], resume: bool) -> None:
     stored = out / "episodes.jsonl"
-    run_file = out / "run.json"
     if stored.exists() and stored.stat().st_size and not resume:
         raise _user_error(f"{stored} already holds episodes; pass --resume to continue that "
                           f"run, or choose another --out")
-    if resume and run_file.exists():
-        before = json.loads(run_file.read_text())
-        if before != settings:
-            diff = sorted(k for k in settings if before.get(k) != settings[k])
-            raise _user_error(f"--resume: {out} was written with different settings "
-                              f"({', '.join(diff)})")
-    out.mkdir(parents=True, exist_ok=True)
-    run_file.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+    check_settings(out / "run.json", stored, settings, flag="--resume")
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
@@ -178,9 +196,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     store = None
     if args.out:
         out = Path(args.out)
-        settings = {k: v for k, v in sorted(vars(args).items())
-                    if not k.startswith("_") and k not in ("out", "resume", "no_progress")}
-        _check_out_dir(out, settings, args.resume)
+        _check_out_dir(out, run_settings(args), args.resume)
         store = EpisodeStore(out / "episodes.jsonl")
     policy = build_policy(args.policy, args.env, host)
 

@@ -16,8 +16,10 @@ Guarantees the trainer and ``turnrl eval`` build on:
   fails is kept with ``status`` (``env_error``, ``policy_error``, ``timeout``) and the error text
   plus the steps it got through; nothing it raises reaches the other episodes. Whether a group
   with a failed episode is used is the caller's decision (``split_failed``).
-* Nothing lost: each episode goes to the ``EpisodeStore`` (flushed, fsynced) and to the
-  ``turnrl_episode_end`` hook as it finishes; a rerun with the same store skips stored ids.
+* Nothing lost: each episode goes to the ``EpisodeStore`` and to the ``turnrl_episode_end``
+  hook as it finishes; a rerun with the same store skips the episodes stored as finished and
+  plays the failed ones (``timeout``, ``env_error``, ``policy_error``) again: after an outage
+  they must not count as done. The store keeps the old record; the newest record of an id wins.
 * Multi-agent environments (``EnvSpec.multi_agent`` or an env with ``seats``) give one
   trajectory per seat; seat rewards come from ``info["rewards"]`` and are credited to each
   seat's latest step.
@@ -379,7 +381,8 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
 
     ``env`` is a registered environment name or a zero-argument factory returning an ``Env``.
     ``store`` (an ``EpisodeStore`` or a path) receives episodes as they finish; episodes whose
-    ids it already holds are read back instead of replayed (resume). ``id_prefix`` keeps ids
+    ids it already holds with a finished status are read back instead of replayed (resume);
+    stored failures are played again. ``id_prefix`` keeps ids
     unique across calls sharing a store (e.g. ``"it0003/"``).
     """
     from turnrl.core.host import get_host
@@ -418,8 +421,9 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         for k in range(group_size):
             seat_eps = done.get(f"{group_id}/{k}") if done else None
             stored = list(seat_eps.values()) if seat_eps else []
-            complete = bool(stored) and len(stored) == stored[0].metrics.get("seats", 1)
-            if not complete:
+            complete = bool(stored) and len(stored) == stored[0].metrics.get("seats", 1) \
+                and not any(e.status in FAILED_STATUSES for e in stored)
+            if not complete:  # never played, stored incompletely, or failed: play it (again)
                 jobs.append(_Job(task, group_id, rep, k, len(results)))
             results.append(stored)
     run.deadlines.start()

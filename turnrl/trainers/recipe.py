@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from turnrl.core.rollout import split_failed
 from turnrl.trainers import checkpoint
 from turnrl.trainers.batch import step_advantages, token_rows
 from turnrl.trainers.config import TrainConfig
@@ -112,8 +113,9 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
         t0 = time.perf_counter()
         rng = random.Random(f"turnrl/train/{cfg.seed}/{it}")
         tasks = rng.sample(train_tasks, min(cfg.rollout.groups, len(train_tasks)))
-        groups = rollout(policy, tasks[info.rank::info.world], cfg, host,
+        played = rollout(policy, tasks[info.rank::info.world], cfg, host,
                          seed=cfg.seed * 1_000_003 + it, group_size=cfg.rollout.group_size)
+        groups, dropped = split_failed(played)  # estimators compare whole groups only
         t1 = time.perf_counter()
         adv, batch = step_advantages(groups, cfg.advantage.name, cfg.advantage.params)
         rows = token_rows(groups, adv)
@@ -123,13 +125,16 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
         t2 = time.perf_counter()
         push_weights(model, policy)
         t3 = time.perf_counter()
-        metrics = episode_metrics(groups, info) | stats | audit(batch, adv)
+        metrics = episode_metrics(played, info) | failure_metrics(played, dropped, info) \
+            | stats | audit(batch, adv)
         metrics |= {"time/rollout_s": t1 - t0, "time/train_s": t2 - t1, "time/sync_s": t3 - t2,
                     "tokens_per_s": stats["tokens"] * cfg.trainer.ppo_epochs / max(t2 - t1, 1e-9),
                     "lr": scheduler.get_last_lr()[0]}
         if cfg.trainer.eval_every and it % cfg.trainer.eval_every == 0:
             metrics["eval/success"] = evaluate(policy, cfg, host, info, f"it{it}")["mean"]
         logger.log(it, metrics)
+        if metrics["groups/dropped"]:
+            say(info, dropped_note(it, metrics, dropped))
         say(info, f"iter {it}: success {metrics['success']:.2f} reward "
                   f"{metrics['reward']:.2f} loss {metrics['loss']:+.4f} "
                   f"({t1 - t0:.1f}s rollout, {t2 - t1:.1f}s train)")
@@ -271,12 +276,12 @@ def rollout_config(cfg: TrainConfig, seed: int) -> Any:
 
 def rollout(policy: Any, tasks: list[Any], cfg: TrainConfig, host: Any, *, seed: int,
             group_size: int) -> list[Any]:
-    """Play ``group_size`` episodes per task; groups with a failed episode are dropped."""
-    from turnrl.core.rollout import run_groups_sync, split_failed
+    """Play ``group_size`` episodes per task: every group, failed episodes included (the
+    caller decides: training drops a group with a failure, evaluation counts it as lost)."""
+    from turnrl.core.rollout import run_groups_sync
 
-    groups = run_groups_sync(cfg.env.name, tasks, policy, group_size=group_size,
-                             config=rollout_config(cfg, seed), host=host)
-    return split_failed(groups)[0]
+    return run_groups_sync(cfg.env.name, tasks, policy, group_size=group_size,
+                           config=rollout_config(cfg, seed), host=host)
 
 
 def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
@@ -287,19 +292,30 @@ def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
 
 def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
              ) -> dict[str, Any]:
-    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed."""
+    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed.
+
+    Wins over *every* episode of the panel: a failed episode (timeout, env or policy error)
+    counts as a failure, exactly as ``turnrl eval`` counts it, so an outage cannot raise the
+    number. ``failed`` says how many episodes (over all seeds) failed that way.
+    """
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
     panel = eval_panel(cfg, host)
-    per_seed = []
+    per_seed, failed = [], 0.0
     for seed in cfg.eval.seeds:
         groups = rollout(policy, panel[info.rank::info.world], cfg, host,
                          seed=10_000_019 + seed, group_size=1)
-        won = sum(e.won for g in groups for e in g.episodes)
-        counts = all_reduce_sum(torch.tensor([float(won), float(len(groups))]), info)
+        eps = [e for g in groups for e in g.episodes]
+        won = sum(e.won and e.status not in FAILED_STATUSES for e in eps)
+        bad = sum(e.status in FAILED_STATUSES for e in eps)
+        counts = all_reduce_sum(torch.tensor([float(won), float(len(eps)), float(bad)]), info)
         per_seed.append(float(counts[0] / max(counts[1].item(), 1.0)))
+        failed += float(counts[2])
     result = {"mean": float(np.mean(per_seed)), "std": float(np.std(per_seed)),
-              "per_seed": per_seed}
+              "per_seed": per_seed, "failed": int(failed)}
+    note = f", {int(failed)} episodes failed with an error (counted as lost)" if failed else ""
     say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f} "
-              f"({len(panel)} tasks x {len(per_seed)} seeds)")
+              f"({len(panel)} tasks x {len(per_seed)} seeds{note})")
     return result
 
 
@@ -358,13 +374,47 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
 
 
 def episode_metrics(groups: list[Any], info: DistInfo) -> dict[str, float]:
+    """Success, reward, length and invalid-action rate over every episode played (a failed
+    episode counts as not won)."""
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
     eps = [e for g in groups for e in g.episodes]
-    totals = torch.tensor([len(eps), sum(e.won for e in eps), sum(e.total_reward for e in eps),
+    won = sum(e.won and e.status not in FAILED_STATUSES for e in eps)
+    totals = torch.tensor([len(eps), won, sum(e.total_reward for e in eps),
                            sum(len(e.steps) for e in eps),
                            sum(not s.valid for e in eps for s in e.steps)], dtype=torch.float64)
     n, won, reward, steps, invalid = all_reduce_sum(totals, info).tolist()
     return {"episodes": n, "success": won / max(n, 1), "reward": reward / max(n, 1),
             "episode_len": steps / max(n, 1), "invalid_frac": invalid / max(steps, 1)}
+
+
+def failure_metrics(played: list[Any], dropped: list[Any], info: DistInfo
+                    ) -> dict[str, float]:
+    """``episodes/failed`` and ``groups/dropped`` (summed over ranks), and the dropped share."""
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
+    failed = sum(e.status in FAILED_STATUSES for g in played for e in g.episodes)
+    totals = all_reduce_sum(torch.tensor([float(failed), float(len(dropped)),
+                                          float(len(played))], dtype=torch.float64), info)
+    failed_n, dropped_n, groups_n = totals.tolist()
+    return {"episodes/failed": failed_n, "groups/dropped": dropped_n,
+            "groups/dropped_frac": dropped_n / max(groups_n, 1.0)}
+
+
+def dropped_note(it: int, metrics: dict[str, float], dropped: list[Any]) -> str:
+    """The audit's line when groups were dropped: the batch is then biased towards the tasks
+    that did not fail (e.g. the easy ones, when hard ones time out), so say so, with why."""
+    from collections import Counter
+
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
+    reasons = Counter(f"{e.status}: {e.error}"[:120] for g in dropped for e in g.episodes
+                      if e.status in FAILED_STATUSES)
+    top = "; ".join(f"{n} x {text}" for text, n in reasons.most_common(2))
+    return (f"iter {it}: audit: dropped {metrics['groups/dropped']:.0f} group(s) "
+            f"({metrics['groups/dropped_frac']:.0%}) with a failed episode "
+            f"({metrics['episodes/failed']:.0f} failed); the update saw only tasks that did not "
+            f"fail, so it is biased towards them ({top})")
 
 
 def audit(batch: Any, adv: np.ndarray) -> dict[str, float]:

@@ -298,20 +298,34 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
 
 
 def make_hf_policy(spec: str, **options: Any) -> HFPolicy:
-    """Factory for ``--policy hf:PATH`` (a saved model directory) or ``hf:tiny`` (the embedded
-    tiny model built for ``options["env"]``)."""
-    env = options.pop("env", None)
-    host = options.pop("host", None)
-    if spec in ("tiny", "") or spec.startswith("tiny"):
-        if env is None:
-            raise ValueError("hf:tiny needs the environment name to build its vocabulary")
-        from turnrl.inference.tiny import build_tiny
+    """Factory for ``--policy hf:PATH`` (a saved model directory), ``hf:tiny`` or
+    ``hf:tiny:SEED`` (the embedded tiny model built for ``options["env"]``).
 
-        seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
-        model, tok = build_tiny(env, seed=seed, host=host)
-        return HFPolicy(model, tok, **options)
+    Only those two spellings build the random tiny model: anything else is a path, and a path
+    that is not a saved model directory is refused naming it (a typo must not silently train
+    or evaluate a random network).
+    """
     from pathlib import Path
 
-    if not Path(spec).exists():
-        raise FileNotFoundError(f"hf policy: no model directory at {spec!r}")
+    env = options.pop("env", None)
+    host = options.pop("host", None)
+    name, _, seed_text = spec.partition(":")
+    if name == "tiny":
+        if env is None:
+            raise ValueError("hf:tiny needs the environment name to build its vocabulary")
+        if seed_text and not seed_text.lstrip("-").isdigit():
+            raise ValueError(f"hf:tiny:SEED takes an integer seed, got {seed_text!r}")
+        from turnrl.inference.tiny import build_tiny
+
+        model, tok = build_tiny(env, seed=int(seed_text or 0), host=host)
+        return HFPolicy(model, tok, **options)
+    if not spec:
+        raise ValueError("hf needs a saved model directory (hf:PATH) or the embedded tiny "
+                         "model (hf:tiny, hf:tiny:SEED)")
+    path = Path(spec)
+    if not path.is_dir():
+        raise ValueError(f"no model directory at {spec!r} (hf:PATH takes a directory written by "
+                         "save_pretrained; hf:tiny builds the embedded tiny model)")
+    if not (path / "config.json").is_file():
+        raise ValueError(f"{spec!r} is not a saved transformers model (no config.json in it)")
     return HFPolicy.from_pretrained(spec, **options)

@@ -98,9 +98,25 @@ def build_policy(spec: str, env: str, host: Any) -> Any:
                           f"got {spec!r}")
     factory = host.lookup("policies", name).resolve()
     try:
-        return factory(rest, env=env, host=host)
+        policy = factory(rest, env=env, host=host)
     except (ValueError, ImportError, PluginError) as exc:
         raise _user_error(f"--policy {spec}: {exc}") from None
+    check = getattr(policy, "check", None)
+    if check is not None:  # a server: ask once now rather than fail every episode in turn
+        try:
+            asyncio.run(check())
+        except Exception as exc:
+            raise _user_error(f"--policy {spec}: {exc}") from None
+    return policy
+
+
+def all_failed(episodes: Sequence[Episode]) -> str | None:
+    """When every episode of a run failed (env_error, policy_error, timeout): one line saying
+    so, with the most common error, for the command to print and exit 1 on; else None."""
+    if not episodes or any(e.status not in FAILED for e in episodes):
+        return None
+    (text, n), = Counter(f"{e.status}: {e.error}" for e in episodes).most_common(1)
+    return f"every episode failed ({len(episodes)}); most common: {n} x {text}"
 
 
 def _user_error(message: str) -> Exception:
@@ -242,5 +258,11 @@ def _print(args: argparse.Namespace, panel: str, n_tasks: int, m: dict[str, Any]
 
 
 def run(args: argparse.Namespace) -> int:
-    evaluate(args)
+    import sys
+
+    metrics = evaluate(args)
+    if metrics["episodes"] and metrics["errors"] == metrics["episodes"]:
+        print(f"turnrl eval: every episode failed ({metrics['episodes']}); see the errors above",
+              file=sys.stderr)
+        return 1
     return 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from turnrl.commands.evaluate import (
     FAILED,
     _user_error,
     add_policy_arguments,
+    all_failed,
     build_policy,
     check_settings,
     run_settings,
@@ -83,4 +85,7 @@ def run(args: argparse.Namespace) -> int:
           f"success {won / len(episodes):.3f}, statuses "
           + ", ".join(f"{k}={v}" for k, v in sorted(statuses.items())))
     print(f"episodes in {args.out}")
+    if (line := all_failed(episodes)) is not None:
+        print(f"turnrl rollout: {line}", file=sys.stderr)
+        return 1
     return 0

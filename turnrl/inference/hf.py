@@ -225,8 +225,8 @@ class HFPolicy:
 def kv_cache_name(model: Any) -> str:
     """The name of the KV cache in ``model.forward``'s arguments and outputs.
 
-    transformers 5.24 renamed ``past_key_values`` to ``cache`` (both the argument and the output
-    field) and warns (``FutureWarning``) on the old spelling; earlier releases only know
+    Recent transformers 5 releases renamed ``past_key_values`` to ``cache`` (argument and output
+    field; 5.24 warns, ``FutureWarning``, on the old spelling); earlier releases only know
     ``past_key_values``. We read which one this model's ``forward`` takes, once per model,
     instead of pinning transformers or comparing version strings.
     """

@@ -18,7 +18,7 @@ How it departs from a textbook PPO loop:
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import json
 import random
 import time
@@ -42,6 +42,7 @@ from turnrl.trainers.fsdp import (
 )
 from turnrl.trainers.logging import MetricsLogger
 from turnrl.trainers.plots import write_learning_curve
+from turnrl.trainers.policies import rollout_policy
 from turnrl.trainers.sft import expert_groups, jsonl_groups, run_sft, successful_rows
 from turnrl.trainers.update import (
     StepStats,
@@ -55,11 +56,12 @@ from turnrl.trainers.update import (
 def train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
     """Run the whole recipe; returns (and writes, on the main rank) ``summary.json``. Under
     torchrun the ranks leave the process group together at the end (``distributed``)."""
-    with distributed() as info:
-        return _train(cfg, run_dir, info)
+    with distributed() as info, contextlib.ExitStack() as cleanup:
+        return _train(cfg, run_dir, info, cleanup)
 
 
-def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
+def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.ExitStack
+           ) -> dict[str, Any]:
     from turnrl.core.host import get_host
 
     t_start = time.perf_counter()
@@ -68,7 +70,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
     host = get_host()
     lm, tokenizer = build_model(cfg, host)
-    policy = make_policy(lm, tokenizer, info)
+    policy = rollout_policy(cfg.policy, lm, tokenizer, info.device, run_dir)
     model = shard(LogProbModel(lm, temperature=cfg.policy.sampling.temperature or 1.0,
                                kernel_backend=cfg.trainer.kernel_backend), info,
                   mixed_precision=cfg.trainer.mixed_precision,
@@ -78,6 +80,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
     logger = MetricsLogger(run_dir, tensorboard=cfg.logging.tensorboard,
                            wandb_project=cfg.logging.wandb_project, enabled=info.is_main,
                            host=host, config=cfg.model_dump(mode="json"))
+    cleanup.callback(logger.close)  # also when the run fails
     ckpt_dir = run_dir / "checkpoints"
     pad_id = tokenizer.pad_token_id or 0
 
@@ -151,9 +154,10 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
     summary["world_size"] = info.world
     summary["eval_panel"] = {"split": cfg.eval.panel or cfg.env.eval_split,
                              "tasks": len(eval_panel(cfg, host)), "seeds": list(cfg.eval.seeds)}
+    final_weights = full_state_dict(model)  # collective: every rank takes part
     if info.is_main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-        export(policy, tokenizer, run_dir / "final")
+        export(model, final_weights, tokenizer, run_dir / "final")
     logger.close()
     if info.is_main and (plot := write_learning_curve(run_dir)) is not None:
         say(info, f"learning curve: {plot}")
@@ -188,16 +192,11 @@ def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) -
 
 def build_model(cfg: TrainConfig, host: Any) -> tuple[torch.nn.Module, Any]:
     """The causal LM to train and its tokenizer (``model.source``)."""
-    from turnrl.core.config import ConfigError
-
-    if cfg.policy.backend != "hf":
-        raise ConfigError(f"policy.backend: got {cfg.policy.backend!r}, the trainer needs the "
-                          "in-process 'hf' backend (it shares weights with the trainer)")
     if cfg.model.source == "tiny":
         from turnrl.inference.tiny import build_tiny
 
         lm, tok = build_tiny(cfg.env.name, seed=cfg.seed, hidden_size=cfg.model.hidden_size,
-                             layers=cfg.model.layers, host=host,
+                             layers=cfg.model.layers, heads=cfg.model.heads, host=host,
                              env_options=dict(cfg.env.options),
                              task_options=dict(cfg.env.task_options))
     else:
@@ -209,13 +208,6 @@ def build_model(cfg: TrainConfig, host: Any) -> tuple[torch.nn.Module, Any]:
         else:
             lm = AutoModelForCausalLM.from_pretrained(cfg.policy.model, dtype=torch.float32)
     return lm.train(), tok
-
-
-def make_policy(lm: torch.nn.Module, tokenizer: Any, info: DistInfo) -> Any:
-    """An ``hf`` policy on a private copy of the weights (the trainer's copy gets sharded)."""
-    from turnrl.inference.hf import HFPolicy
-
-    return HFPolicy(copy.deepcopy(lm).eval().to(info.device), tokenizer)
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> tuple[Any, Any]:
@@ -423,8 +415,18 @@ def audit(batch: Any, adv: np.ndarray) -> dict[str, float]:
     return audit_advantages(batch, adv) if len(batch) else {}
 
 
-def export(policy: Any, tokenizer: Any, out: Path) -> None:
-    """The final weights as a Hugging Face directory (``turnrl eval --policy hf:DIR``)."""
-    policy.model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+def export(model: LogProbModel, weights: dict[str, torch.Tensor], tokenizer: Any,
+           out: Path) -> None:
+    """The final weights as a Hugging Face directory (``turnrl eval --policy hf:DIR``), from
+    the trainer's gathered state dict (whatever backend played the rollouts)."""
+    from transformers import AutoModelForCausalLM
 
+    with torch.random.fork_rng(devices=[]):
+        lm = AutoModelForCausalLM.from_config(model.lm.config)
+    missing, unexpected = lm.load_state_dict(weights, strict=False)
+    tied = {"lm_head.weight"} if getattr(lm.config, "tie_word_embeddings", False) else set()
+    if unexpected or set(missing) - tied:
+        raise RuntimeError(f"export: missing {sorted(set(missing) - tied)}, "
+                           f"unexpected {sorted(unexpected)}")
+    lm.save_pretrained(out)
+    tokenizer.save_pretrained(out)

@@ -54,6 +54,7 @@ from turnrl.core.context import (
     instruction_for,
     resolve_template,
 )
+from turnrl.core.offload import off_loop
 from turnrl.core.policy import Completion, GenerationRequest, Policy, SamplingParams
 from turnrl.core.rollout_calls import CallFailure, Deadlines, RequestBound
 from turnrl.core.rollout_gc import frozen_heap
@@ -400,7 +401,8 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         def factory() -> Any:
             return host.make(env_name, **cfg.env_options)
     else:
-        factory = env
+        def factory() -> Any:  # a plain factory's env may declare ``blocking`` too
+            return off_loop(env())
     own_store = isinstance(store, str)
     store_obj = EpisodeStore(store) if isinstance(store, str) else store
     done: dict[str, dict[str, Episode]] = {}  # base id -> seat episodes (last record wins)

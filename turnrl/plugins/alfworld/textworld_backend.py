@@ -49,7 +49,14 @@ def game_source(task: Task) -> Any:
 
 
 class AlfworldTextWorld:
-    """Async ``Env`` over the real engine; same options and info keys as ``AlfworldSim``."""
+    """Async ``Env`` over the real engine; same options and info keys as ``AlfworldSim``.
+
+    The engine is synchronous (seconds per reset, ~0.2 s per step), so the class declares
+    ``blocking``: ``turnrl.make`` / the rollout run each instance on a worker thread of its own
+    (``turnrl.core.offload``) and the event loop stays free.
+    """
+
+    blocking = True
 
     def __init__(self, *, max_steps: int = MAX_STEPS, reward: str = "score",
                  put_verb: str = "move", accept_legacy_put: bool = True) -> None:

@@ -16,8 +16,10 @@ Guarantees the trainer and ``turnrl eval`` build on:
   fails is kept with ``status`` (``env_error``, ``policy_error``, ``timeout``) and the error text
   plus the steps it got through; nothing it raises reaches the other episodes. Whether a group
   with a failed episode is used is the caller's decision (``split_failed``).
-* Nothing lost: each episode goes to the ``EpisodeStore`` and to the ``turnrl_episode_end``
-  hook as it finishes; a rerun with the same store skips the episodes stored as finished and
+* Nothing lost: each episode goes to the ``EpisodeStore`` (batched and fsynced on the store's
+  writer thread, never on the event loop; every episode is acknowledged -- durable -- before
+  ``run_groups`` returns) and to the ``turnrl_episode_end`` hook as it finishes; a rerun with
+  the same store skips the episodes stored as finished and
   plays the failed ones (``timeout``, ``env_error``, ``policy_error``) again: after an outage
   they must not count as done. The store keeps the old record; the newest record of an id wins.
 * Multi-agent environments (``EnvSpec.multi_agent`` or an env with ``seats``) give one
@@ -356,8 +358,8 @@ class _Run:
                     self.end_episode(seat.episode_id)
                 except Exception:  # the policy's clean-up must not cost the episode
                     log.exception("policy.end_episode failed on episode %s", seat.episode_id)
-        if self.store is not None:  # all seats in one durable write
-            self.store.append_many(episodes)
+        if self.store is not None:  # all seats in one record group; fsynced off the loop
+            self.store.append_many(episodes, wait=False)
         hook = self.host.pm.hook.turnrl_episode_end
         if hook.get_hookimpls():  # calling a hook nobody implements still costs microseconds
             for ep in episodes:
@@ -440,8 +442,8 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         await run.deadlines.stop()
         if progress is not None:
             progress.stop()
-        if own_store and store_obj is not None:
-            store_obj.close()
+        if store_obj is not None:  # every episode of this call acknowledged before returning
+            await asyncio.to_thread(store_obj.close if own_store else store_obj.flush)
     slots = iter(results)
     for group in groups:
         for _ in range(group_size):

@@ -65,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _is_user_error(exc: Exception) -> bool:
     from turnrl.core.host import PluginError
 
-    names = {"ConfigError", "UserError", "PluginError"}
+    names = {"ConfigError", "UserError", "PluginError",
+             "ExecutorUnavailable", "PlacementError"}  # Ray missing; nowhere to place an env
     return isinstance(exc, UserError | PluginError | FileNotFoundError) or \
         type(exc).__name__ in names
 

@@ -1,0 +1,234 @@
+"""Starting, joining and leaving Ray clusters -- without touching anybody else's.
+
+``connect`` is what the executor uses (see ``turnrl.executors.ray``). ``LocalCluster`` starts
+a head and worker nodes as separate processes on 127.0.0.1 (each ``ray start --block`` in a
+session of its own), the shape of a real multi-node cluster on one machine: the slow tests,
+the benchmark and anyone trying the multi-node recipe use it. It stops exactly the processes
+it started, by their process groups. Never ``ray stop`` on a shared machine: that kills every
+Ray process of every user.
+
+Environment defaults (set only where unset): ``RAY_USAGE_STATS_ENABLED=0`` (no phoning home),
+``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (nodes stay on the loopback address they are given),
+``RAY_AUTH_MODE=disabled`` (a cluster with token auth needs ``RAY_AUTH_MODE`` and the token set
+on every node and on the driver).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from turnrl.executors import ExecutorUnavailable
+
+RAY_ENV_DEFAULTS = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_AUTH_MODE": "disabled",
+}
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorUnavailable("rollout.executor 'ray' needs Ray: pip install "
+                                  "'turnrl[ray]'") from None
+    return ray
+
+
+def ray_env() -> dict[str, str]:
+    """This process's environment with the defaults above filled in (for ``ray start``)."""
+    return {**RAY_ENV_DEFAULTS, **os.environ}
+
+
+def short_temp_dir() -> str:
+    """A fresh directory under /tmp: Ray's unix sockets live below it, and socket paths are
+    limited to ~107 bytes, so a deep pytest ``tmp_path`` would not do."""
+    return tempfile.mkdtemp(prefix="trl-ray-", dir="/tmp")
+
+
+class Connection:
+    """This process's link to a cluster: started here (``owned``), joined, or borrowed from
+    a ``ray.init`` the caller had already made."""
+
+    def __init__(self, ray: Any, mode: str, temp_dir: str | None = None) -> None:
+        self.ray = ray
+        self.mode = mode  # "started", "joined" or "borrowed"
+        self.temp_dir = temp_dir
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return [n for n in self.ray.nodes() if n.get("Alive")]
+
+    def describe(self) -> dict[str, Any]:
+        return {"mode": self.mode, "nodes": [
+            {"address": n.get("NodeManagerAddress"), "node_id": n["NodeID"],
+             "resources": {k: v for k, v in n.get("Resources", {}).items()
+                           if not k.startswith("node:")}} for n in self.nodes()]}
+
+    def close(self) -> None:
+        if self.mode in ("started", "joined") and self.ray.is_initialized():
+            self.ray.shutdown()  # a started cluster's processes go with it; a joined one stays
+        if self.temp_dir:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+        self.mode = "closed"
+
+
+def connect(address: str | None, *, num_cpus: int | None = None, namespace: str = "turnrl",
+            log_to_driver: bool = True) -> Connection:
+    """Join or start a cluster (``turnrl.executors.ray`` describes ``address``)."""
+    ray = import_ray()
+    for key, value in RAY_ENV_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if ray.is_initialized():
+        return Connection(ray, "borrowed")
+    if address is None:
+        address = os.environ.get("RAY_ADDRESS") or "local"
+    common = {"namespace": namespace, "log_to_driver": log_to_driver,
+              "logging_level": "warning"}
+    if address == "local":
+        temp_dir = short_temp_dir()
+        try:
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False,
+                     _temp_dir=temp_dir, **common)
+        except Exception:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+            raise
+        return Connection(ray, "started", temp_dir)
+    if num_cpus is not None:
+        raise ExecutorUnavailable(f"rollout.ray.num_cpus sizes a local cluster; the cluster at "
+                                  f"{address!r} has its own nodes (set their CPUs with "
+                                  f"`ray start --num-cpus`)")
+    try:
+        ray.init(address=address, **common)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ExecutorUnavailable(f"could not join the Ray cluster at {address!r}: "
+                                  f"{first}") from None
+    return Connection(ray, "joined")
+
+
+# ---------------------------------------------------------------------------- local clusters
+class LocalCluster:
+    """A head node and worker nodes, each a ``ray start --block`` process (and its children)
+    in a session of its own on 127.0.0.1; ``address`` is what a driver joins.
+
+    ``workers``: one dict per worker node of ``ray start`` settings (``num_cpus``,
+    ``resources``); ``system_config``: the head's ``--system-config`` (tests shorten the
+    health checks so a killed node is declared dead in seconds, not half a minute).
+    """
+
+    def __init__(self, *, head_cpus: float = 1, workers: list[dict[str, Any]] | None = None,
+                 system_config: dict[str, Any] | None = None) -> None:
+        self.head_cpus = head_cpus
+        self.worker_specs = workers if workers is not None else [{"num_cpus": 1}]
+        self.system_config = system_config
+        self.temp_dir = ""
+        self.port = 0
+        self.head: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 180.0) -> LocalCluster:
+        import json
+
+        self.temp_dir = short_temp_dir()
+        self.port = _free_port()
+        args = ["--head", f"--port={self.port}", f"--num-cpus={self.head_cpus}",
+                "--include-dashboard=false", "--disable-usage-stats"]
+        if self.system_config:
+            args.append(f"--system-config={json.dumps(self.system_config)}")
+        self.head = self._ray_start(args, "head")
+        _wait_port("127.0.0.1", self.port, timeout_s, self.head, self._log("head"))
+        for i, spec in enumerate(self.worker_specs):
+            args = [f"--address={self.address}", f"--num-cpus={spec.get('num_cpus', 1)}"]
+            if spec.get("resources"):
+                args.append(f"--resources={json.dumps(spec['resources'])}")
+            self.workers.append(self._ray_start(args, f"worker{i}"))
+        return self
+
+    def _log(self, name: str) -> Path:
+        return Path(self.temp_dir) / f"{name}.out"
+
+    def _ray_start(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block",
+               "--node-ip-address=127.0.0.1", f"--temp-dir={self.temp_dir}", *args]
+        with self._log(name).open("wb") as out:
+            return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=ray_env(),
+                                    start_new_session=True)
+
+    def wait_for_nodes(self, ray: Any, count: int, timeout_s: float = 180.0) -> None:
+        """Block until ``count`` nodes are alive (call after ``ray.init(address)``)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            alive = sum(bool(n.get("Alive")) for n in ray.nodes())
+            if alive >= count:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{alive} of {count} Ray nodes alive after {timeout_s:g}s; "
+                                   f"logs in {self.temp_dir}")
+            time.sleep(0.5)
+
+    def kill_worker(self, index: int) -> None:
+        """The node leaves at once: SIGKILL to its whole process group (raylet, workers)."""
+        _kill_group(self.workers[index], signal.SIGKILL)
+
+    def stop(self) -> None:
+        """Stop every process this cluster started (workers first), then remove its files."""
+        procs = [*self.workers, *([self.head] if self.head else [])]
+        for proc in procs:
+            _kill_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
+        for proc in procs:  # whatever did not stop (and stray children) goes now
+            _kill_group(proc, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(5)
+        if self.temp_dir:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)  # start_new_session: the group id is the process id
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(host: str, port: int, timeout_s: float, proc: subprocess.Popen[bytes],
+               log: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"`ray start` exited with {proc.returncode}: "
+                               f"{log.read_text(errors='replace')[-2000:]}")
+        with socket.socket() as s:
+            s.settimeout(1)
+            if s.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"the Ray head did not listen on {host}:{port} within {timeout_s:g}s")

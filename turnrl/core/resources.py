@@ -98,10 +98,12 @@ def resources_for(extras: Mapping[str, Any] | None, factory: Any = None,
                   options: Mapping[str, Any] | None = None) -> EnvResources:
     """The resources one instance needs: the registration's ``resources`` (called with the
     environment's options if it is a function), else a ``resources`` attribute on the factory
-    (a class), else the default (one CPU, one instance per worker)."""
+    (a class, or the function a ``functools.partial`` wraps), else the default (one CPU, one
+    instance per worker)."""
     declared = (extras or {}).get("resources")
-    if declared is None:
+    while declared is None and factory is not None:  # functools.partial(MyEnv, ...) too
         declared = getattr(factory, "resources", None)
+        factory = getattr(factory, "func", None)
     if declared is None:
         return EnvResources()
     if callable(declared) and not isinstance(declared, EnvResources):

@@ -436,9 +436,9 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
                 jobs.append(_Job(task, group_id, rep, k, len(results)))
             results.append(stored)
     if executor is not None and jobs:  # its pool grows to the episodes played at once
-        try:
+        try:  # options go to a registered env's factory; a plain factory takes none
             factory = await executor.env_factory(
-                env, host=host, options=cfg.env_options,
+                env, host=host, options=cfg.env_options if isinstance(env, str) else {},
                 concurrency=min(cfg.max_concurrent_episodes, len(jobs)))
         except BaseException:  # nowhere to run them (PlacementError): nothing was played
             if own_store and store_obj is not None:

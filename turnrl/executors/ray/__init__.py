@@ -87,16 +87,34 @@ class RayExecutor:
             blocking = bool(extras.get("blocking"))
         else:
             factory = declared = env
-            label = getattr(env, "__qualname__", None) or type(env).__name__
+            inner = getattr(env, "func", env)  # functools.partial(MyEnv, ...): name MyEnv
+            label = getattr(inner, "__qualname__", None) or type(env).__name__
             extras, blocking = {}, False
             multi = bool(getattr(env, "seats", None))
         pool = EnvPool(label, factory, options, blocking, resources_for(extras, declared, options),
                        max_actors_per_node=self.max_actors_per_node,
                        start_timeout_s=self.actor_start_timeout_s,
-                       batch_window_s=self.batch_window_s)
+                       batch_window_s=self.batch_window_s, others=self._held_by_others)
         pool.described = not multi  # single-agent: no attribute to fetch before reset
         self.pools[key] = pool
         return pool
+
+    def _held_by_others(self, pool: EnvPool, node_id: str, starting_only: bool
+                        ) -> dict[str, float]:
+        held: dict[str, float] = {}
+        for other in list(self.pools.values()):
+            if other is not pool:
+                for key, amount in other.reserved_on(node_id, starting_only).items():
+                    held[key] = held.get(key, 0.0) + amount
+        return held
+
+    def release(self, env: str | Callable[[], Any], options: dict[str, Any] | None = None
+                ) -> None:
+        """Kill ``env``'s pool (its actors and their reservations); the next rollout of it
+        starts a new one."""
+        pool = self.pools.pop(_key(env, dict(options or {})), None)
+        if pool is not None:
+            pool.close()
 
     async def _describe(self, pool: EnvPool) -> None:
         """Read ``seats`` from a probe instance (multi-agent environments only)."""

@@ -11,27 +11,28 @@ is ready at once, so new calls never queue behind slow ones for a free concurren
 driver keeps an exchange in flight whenever it waits on this actor (``link.ActorLink``), so
 results come back as they finish: a slow call holds back a fast one by at most the window.
 
-Each result is pickled here, one by one, so an instance that returns something unpicklable
-fails its own call (with the reason), not the batch. Exceptions travel as themselves when
-they pickle, else as a ``RemoteEnvError`` carrying the type name and message, so the engine
-records the same ``env.step raised ConnectionError: ...`` text as in-process.
+Each result is encoded here, one by one (``wire``), so an instance that returns something
+unpicklable fails its own call (with the reason), not the batch. Exceptions travel as
+themselves when they pickle, else as a ``RemoteEnvError`` carrying the type name and message,
+so the engine records the same ``env.step raised ConnectionError: ...`` text as in-process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import pickle
 import socket
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from turnrl.executors.ray.wire import decode, encode
 
 RESET, STEP, CLOSE, DESCRIBE = 0, 1, 2, 3
 Op = tuple[int, int, int, Any]
 """``(op id, kind, instance id, argument)``: ``reset`` takes ``(task, seed)``, ``step`` the
 action text, ``close`` and ``describe`` nothing."""
 Result = tuple[int, bool, bytes]
-"""``(op id, ok, pickled value or exception)``."""
+"""``(op id, ok, encoded value or exception)`` (``wire.encode``)."""
 
 
 class RemoteEnvError(RuntimeError):
@@ -46,15 +47,15 @@ def resolve_factory(factory: Any) -> Callable[..., Any]:
     return factory
 
 
-def _pickled_error(exc: BaseException) -> bytes:
+def _encoded_error(exc: BaseException) -> bytes:
     if isinstance(exc, asyncio.CancelledError):
         exc = RemoteEnvError("the call was cancelled in the actor (its instance was closed)")
     try:
-        data = pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.loads(data)  # some exceptions pickle but cannot be rebuilt (required kwargs)
+        data = encode(exc)
+        decode(data)  # some exceptions pickle but cannot be rebuilt (required arguments)
         return data
     except Exception:
-        return pickle.dumps(RemoteEnvError(f"{type(exc).__name__}: {exc}"))
+        return encode(RemoteEnvError(f"{type(exc).__name__}: {exc}"))
 
 
 class EnvHost:
@@ -126,9 +127,9 @@ class EnvHost:
         if kind != CLOSE and self.running.get(env_id) is task:
             del self.running[env_id]
         try:
-            payload, ok = pickle.dumps(task.result(), protocol=pickle.HIGHEST_PROTOCOL), True
+            payload, ok = encode(task.result()), True
         except BaseException as exc:  # every failure goes back to the caller, as data
-            payload, ok = _pickled_error(exc), False
+            payload, ok = _encoded_error(exc), False
         self.done.append((op_id, ok, payload))
         self.pending -= 1
         self._event().set()

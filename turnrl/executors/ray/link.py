@@ -18,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import pickle
+import re
 from collections.abc import Callable
 from typing import Any
 
 from turnrl.core.types import Observation, Task, Transition
 from turnrl.executors.ray.actor import CLOSE, DESCRIBE, RESET, STEP, Op
+from turnrl.executors.ray.wire import decode
 
 _op_ids = itertools.count()
 
@@ -121,7 +122,7 @@ class ActorLink:
             if fut is None or fut.done():  # cancelled by a timeout meanwhile
                 continue
             try:
-                value = pickle.loads(payload)
+                value = decode(payload)
             except Exception as exc:
                 fut.set_exception(EnvActorLost(f"could not unpickle the actor's answer: "
                                                f"{type(exc).__name__}: {exc}"))
@@ -222,5 +223,13 @@ def _failed(exc: BaseException) -> asyncio.Future[Any]:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+    """``Type: first line``, plus the last line when they differ: Ray's errors open with
+    where it happened and end with the cause (``ModuleNotFoundError: No module named ...``)."""
+    lines = [ln.strip() for ln in _ANSI.sub("", str(exc)).strip().splitlines() if ln.strip()]
+    text = f"{type(exc).__name__}: {lines[0] if lines else ''}".strip()
+    if len(lines) > 1:
+        text += f" ... {lines[-1]}"
+    return text
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -1,7 +1,8 @@
 """A pool of environment actors for one environment (and one set of options), per node.
 
 Sizing: an actor reserves what ``per_actor`` instances need (``core.resources``); a node
-takes as many actors as its resources allow (``max_actors_per_node`` caps it), the pool asks
+takes as many actors as its free resources allow (what Ray reports free on it, less the actors
+this executor is still starting there; ``max_actors_per_node`` caps a pool), the pool asks
 for as many instance slots as the rollout runs episodes at once, and spreads the actors over
 the nodes that can host them (fewest actors first). Nothing is placed by environment name: a
 browser environment lands only on nodes that offer the ``browser`` resource because it
@@ -24,7 +25,9 @@ import contextlib
 import logging
 import math
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -42,7 +45,9 @@ class PlacementError(RuntimeError):
 class EnvPool:
     def __init__(self, label: str, factory: Any, options: dict[str, Any],
                  blocking: bool, resources: EnvResources, *, max_actors_per_node: int | None,
-                 start_timeout_s: float, batch_window_s: float) -> None:
+                 start_timeout_s: float, batch_window_s: float,
+                 others: Callable[[EnvPool, str, bool], dict[str, float]] | None = None
+                 ) -> None:
         import ray
 
         self.label = label
@@ -51,6 +56,7 @@ class EnvPool:
         self._cls = ray.remote(EnvHost)
         self._init_args = (factory, options, {"blocking": blocking}, batch_window_s)
         self._max_per_node = max_actors_per_node
+        self._others = others  # what the executor's other pools hold on a node
         self._start_timeout = start_timeout_s
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="turnrl-ray-pool")
@@ -77,11 +83,24 @@ class EnvPool:
         allow, and wait for the actors it starts; ``PlacementError`` if it has none at all."""
         with self._lock:
             self.wanted = max(self.wanted, instances)
-        started = await asyncio.to_thread(self._fill)
-        if started:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in started))
-        if not self.capacity:
-            raise PlacementError(self._why_none())
+        deadline = time.monotonic() + self._start_timeout
+        while True:
+            started = await asyncio.to_thread(self._fill)
+            if started:
+                await asyncio.gather(*(asyncio.wrap_future(f) for f in started))
+            if self.capacity:
+                return
+            # Nothing placed. If some node could host one when idle, its resources are busy
+            # (or still being freed by actors just killed): wait for them, up to the limit.
+            if not await asyncio.to_thread(self._feasible) or time.monotonic() > deadline:
+                raise PlacementError(self._why_none())
+            await asyncio.sleep(0.5)
+
+    def _feasible(self) -> bool:
+        """Whether some live node could host one actor if nothing else ran there."""
+        need = self.resources.actor()
+        return any(_room(n.get("Resources", {}), need) >= 1
+                   for n in self._ray.nodes() if n.get("Alive"))
 
     def _fill(self) -> list[Future[None]]:
         """Start actors until the slots (live and starting) reach ``wanted`` or no live node
@@ -89,14 +108,31 @@ class EnvPool:
         nodes = [n for n in self._ray.nodes() if n.get("Alive")]
         need = self.resources.actor()
         futures: list[Future[None]] = []
+        available = _available_per_node(self._ray)  # None: this Ray cannot tell
+        # Asked before taking our lock: another pool's lock is never taken while we hold ours.
+        # With ``available``, live actors are already counted there: only starts are not.
+        held = {n["NodeID"]: self._others(self, n["NodeID"], available is not None)
+                if self._others else {} for n in nodes}
         with self._lock:
             if self.closed:
                 return []
             per_node = Counter(link.node_id for link in self.links if link.alive)
             per_node.update(self.starting)
             slots = self.capacity + sum(self.starting.values()) * self.resources.per_actor
-            room = {n["NodeID"]: _room(n.get("Resources", {}), need, self._max_per_node)
-                    - per_node[n["NodeID"]] for n in nodes}
+            room = {}
+            for n in nodes:
+                node = n["NodeID"]
+                if available is not None:
+                    free = dict(available.get(node, {}))
+                    mine = self.starting[node]  # starts not yet in ``available``
+                else:
+                    free = dict(n.get("Resources", {}))
+                    mine = per_node[node]
+                for key, amount in held[node].items():
+                    free[key] = free.get(key, 0.0) - amount
+                room[node] = _room(free, need) - mine
+                if self._max_per_node:
+                    room[node] = min(room[node], self._max_per_node - per_node[node])
             while slots < self.wanted:
                 open_nodes = [node for node, free in room.items() if free > 0]
                 if not open_nodes:
@@ -163,13 +199,33 @@ class EnvPool:
 
     def _why_none(self) -> str:
         r = self.resources
+        available = _available_per_node(self._ray) or {}
         nodes = [n for n in self._ray.nodes() if n.get("Alive")]
-        have = "; ".join(f"{n.get('NodeManagerAddress', '?')}: " + ", ".join(
-            f"{k}={v:g}" for k, v in sorted(n.get("Resources", {}).items())
-            if not k.startswith("node:") and "object_store" not in k) for n in nodes)
+
+        def shown(resources: dict[str, float]) -> str:
+            return ", ".join(f"{k}={v:g}" for k, v in sorted(resources.items())
+                             if not k.startswith("node:") and "object_store" not in k)
+
+        have = "; ".join(
+            f"{n.get('NodeManagerAddress', '?')}: {shown(n.get('Resources', {}))}"
+            + (f" (free: {shown(available[n['NodeID']])})" if n["NodeID"] in available else "")
+            for n in nodes)
         return (f"no node of the Ray cluster can host {self.label} (one actor needs "
                 f"{r.per_actor} x {r.to_dict()} per instance; alive nodes: {have or 'none'})"
                 + (f"; {self.problem}" if self.problem else ""))
+
+    def reserved_on(self, node_id: str, starting_only: bool = False) -> dict[str, float]:
+        """What this pool's actors starting (and, unless ``starting_only``, live) on a node
+        reserve there, in Ray's resource names."""
+        with self._lock:
+            count = self.starting[node_id] + (0 if starting_only else sum(
+                link.alive and link.node_id == node_id for link in self.links))
+        need = self.resources.actor()
+        out = {"CPU": need["cpus"] * count, "GPU": need["gpus"] * count,
+               "memory": float(need["memory"] * count)}
+        for key, amount in need["custom"].items():
+            out[key] = amount * count
+        return out
 
     # ------------------------------------------------------------------ leases
     async def lease(self) -> ActorLink:
@@ -239,12 +295,24 @@ def _wake(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
-def _room(total: dict[str, float], need: dict[str, Any], cap: int | None) -> int:
-    """How many actors needing ``need`` fit in a node with ``total`` resources."""
+def _room(free: dict[str, float], need: dict[str, Any]) -> int:
+    """How many actors needing ``need`` fit in ``free`` resources."""
     fits = []
     for key, amount in (("CPU", need["cpus"]), ("GPU", need["gpus"]),
                         ("memory", need["memory"]), *need["custom"].items()):
         if amount > 0:
-            fits.append(math.floor(total.get(key, 0.0) / amount + 1e-9))
-    n = min(fits) if fits else 10**6  # needs nothing countable: as many as wanted
-    return min(n, cap) if cap else n
+            fits.append(math.floor(free.get(key, 0.0) / amount + 1e-9))
+    return min(fits) if fits else 10**6  # needs nothing countable: as many as wanted
+
+
+def _available_per_node(ray: Any) -> dict[str, dict[str, float]] | None:
+    """Per node, the resources not reserved by anybody (this executor, other drivers). Ray
+    has no public call for it (``ray.available_resources()`` sums the cluster), so this asks
+    its state module and falls back to None (totals minus this executor's own actors)."""
+    try:
+        from ray._private.state import state
+
+        per_node = state.available_resources_per_node()
+    except Exception:
+        return None
+    return per_node if isinstance(per_node, dict) else None

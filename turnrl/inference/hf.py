@@ -20,19 +20,31 @@ relies on:
 ``Completion.text`` decodes ``token_ids`` without special tokens; generation stops at EOS
 (kept in ``token_ids``, it was sampled), after ``max_tokens``, or once the decoded text
 contains a stop string (the text is cut just after it; the tokens stay as sampled).
+
+Vision-language models: given a processor with an image processor (``from_pretrained`` loads
+one when the model directory has a processor config), the policy ``accepts_images``: every
+request is rendered by the processor's chat template, the images among its messages' parts
+(the GUI environment's screenshot, ``core.context.with_images``) go through the processor into
+the model's first forward pass (``pixel_values`` and whatever else the processor makes), and
+it is decoded on its own (batch of one; image inputs of different sizes do not pad into one
+batch). ``prompt_ids`` then hold the processor's ids,
+image placeholder tokens included; the trainer's re-forward of those ids has no images, so
+training a VLM on image prompts is not supported yet (evaluation and rollouts are).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import io
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from turnrl.core.context import render_chat
-from turnrl.core.policy import Completion, GenerationRequest, SamplingParams
+from turnrl.core.context import message_images, render_chat
+from turnrl.core.policy import Completion, GenerationRequest, Message, SamplingParams
 
 
 @dataclass(slots=True)
@@ -45,11 +57,15 @@ class HFPolicy:
     """A transformers model + tokenizer behind the ``Policy`` protocol."""
 
     def __init__(self, model: Any, tokenizer: Any, *, max_batch_size: int = 32,
-                 batch_wait_s: float = 0.002, device: str | None = None) -> None:
+                 batch_wait_s: float = 0.002, device: str | None = None,
+                 processor: Any = None) -> None:
         import torch
 
         self.model = model.eval()
         self.tokenizer = tokenizer
+        self.processor = processor if getattr(processor, "image_processor", None) is not None \
+            else None
+        """A vision-language processor (``None`` for a text-only model)."""
         self.max_batch_size = max_batch_size
         self.batch_wait_s = batch_wait_s
         self.device = torch.device(device) if device else next(model.parameters()).device
@@ -66,11 +82,28 @@ class HFPolicy:
 
     @classmethod
     def from_pretrained(cls, path: str, *, dtype: Any = None, **kwargs: Any) -> HFPolicy:
+        """A causal LM, or a vision-language model with its processor when the directory has
+        an image processor config."""
+        from pathlib import Path
+
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        if any((Path(path) / f).exists() for f in ("preprocessor_config.json",
+                                                    "processor_config.json")):
+            from transformers import AutoModelForImageTextToText, AutoProcessor
+
+            processor = AutoProcessor.from_pretrained(path)
+            if getattr(processor, "image_processor", None) is not None:
+                model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype)
+                return cls(model, processor.tokenizer, processor=processor, **kwargs)
         tok = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
         return cls(model, tok, **kwargs)
+
+    @property
+    def accepts_images(self) -> bool:
+        """True with a vision-language processor: prompts may then carry images."""
+        return self.processor is not None
 
     # ------------------------------------------------------------------ Policy API
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
@@ -156,7 +189,21 @@ class HFPolicy:
 
         with self._lock, torch.inference_mode():
             self.batches.append(len(requests))
-            return self._decode(requests, [self._prompt_ids(r) for r in requests])
+            # with a processor, prompts go through its chat template (images or not)
+            visual = [self.processor is not None and r.prompt_ids is None for r in requests]
+            if not any(visual):
+                return self._decode(requests, [self._prompt_ids(r) for r in requests])
+            results: list[Completion | None] = [None] * len(requests)
+            text = [i for i, v in enumerate(visual) if not v]
+            if text:
+                done = self._decode([requests[i] for i in text],
+                                    [self._prompt_ids(requests[i]) for i in text])
+                for i, completion in zip(text, done, strict=True):
+                    results[i] = completion
+            for i, v in enumerate(visual):
+                if v:
+                    results[i] = self._decode_visual(requests[i])
+            return [r for r in results if r is not None]
 
     def _decode(self, requests: Sequence[GenerationRequest],
                 prompts: list[list[int]]) -> list[Completion]:
@@ -209,6 +256,45 @@ class HFPolicy:
                 for r, p, toks, lps, f in zip(requests, prompts, out_tokens, out_logps, finish,
                                                strict=True)]
 
+    def _decode_visual(self, request: GenerationRequest) -> Completion:
+        """One request with images: the processor renders the prompt and prepares the images
+        for the first forward pass; then the same sampling as ``_decode``, batch of one."""
+        import torch
+        from PIL import Image
+
+        images = [Image.open(io.BytesIO(base64.b64decode(b))).convert("RGB")
+                  for m in request.messages for b in message_images(m)]
+        text = self.processor.apply_chat_template(
+            [_processor_message(m) for m in request.messages], add_generation_prompt=True,
+            tokenize=False)
+        inputs = self.processor(text=text, images=images or None,
+                                return_tensors="pt").to(self.device)
+        prompt = [int(x) for x in inputs["input_ids"][0].tolist()]
+        sp = request.sampling
+        gens = [_generator(sp)]
+        temps = torch.tensor([[sp.temperature or 1.0]], device=self.device)
+        greedy = torch.tensor([sp.temperature == 0], device=self.device)
+        step_inputs, mask, cache = dict(inputs), inputs["attention_mask"], None
+        tokens: list[int] = []
+        logps: list[float] = []
+        finish = "length"
+        for _ in range(sp.max_tokens):
+            out = self.model(**step_inputs, past_key_values=cache, use_cache=True)
+            cache = out.past_key_values
+            toks, lps = _sample_batch(out.logits[:, -1, :].float(), [request], temps, greedy,
+                                      gens)
+            tokens.append(toks[0])
+            logps.append(lps[0])
+            if toks[0] in self.eos_ids or (sp.stop and self._hit_stop(tokens, sp.stop)):
+                finish = "stop"
+                break
+            mask = torch.cat([mask, torch.ones((1, 1), dtype=mask.dtype, device=self.device)],
+                             dim=1)
+            step_inputs = {"input_ids": torch.tensor([[toks[0]]], device=self.device),
+                           "attention_mask": mask}
+        return Completion(text=self._text(tokens, sp.stop), prompt_ids=prompt,
+                          token_ids=tokens, logprobs=logps, finish_reason=finish)
+
     def _hit_stop(self, tokens: list[int], stop: tuple[str, ...]) -> bool:
         text = self.tokenizer.decode(tokens[-16:], skip_special_tokens=True)
         return any(s in text for s in stop)
@@ -217,6 +303,17 @@ class HFPolicy:
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         cuts = [text.find(s) + len(s) for s in stop if s in text]
         return text[:min(cuts)] if cuts else text
+
+
+def _processor_message(message: Message) -> dict[str, Any]:
+    """A message in the processor chat template's shape: content as parts, images as
+    ``{"type": "image"}`` placeholders (the images themselves go to the processor)."""
+    content = message.get("content")
+    if isinstance(content, list):
+        parts = [{"type": "image"} if p.get("type") == "image" else p for p in content]
+    else:
+        parts = [{"type": "text", "text": "" if content is None else str(content)}]
+    return {"role": message.get("role", "user"), "content": parts}
 
 
 def _generator(sp: SamplingParams) -> Any:

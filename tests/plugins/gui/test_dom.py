@@ -42,7 +42,8 @@ def test_coordinates_are_in_screenshot_pixels() -> None:
 
 def test_long_labels_are_cut() -> None:
     lines = render_dom(el(1, "BODY", el(2, "P", text="w " * 400)))
-    assert lines[0].endswith('..."') and len(lines[0]) < 330
+    assert lines[0].endswith('..."')
+    assert len(lines[0]) < 330
 
 
 def test_state_key_depends_on_page_and_instruction_only() -> None:

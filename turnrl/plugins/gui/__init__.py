@@ -34,5 +34,5 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         template="turnrl.plugins.gui.prompt:GUI_TEMPLATE",
         check_options={"marks": ["browser", "slow"],
                        "task_options": {"tasks": list(EXPERT_TYPES)},
-                       "max_tasks": 3 * len(EXPERT_TYPES), "timeout": 60},
+                       "max_tasks": len(EXPERT_TYPES), "timeout": 60},
     )

@@ -16,6 +16,7 @@ screenshot: the page has already moved on to MiniWoB's START cover by then.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 from turnrl.core.types import Observation, Task, Transition
@@ -80,8 +81,10 @@ class GuiEnv:
             raise RuntimeError("GuiEnv.reset called after close()")
         name = str(task.data.get("task_type", ""))
         task_type = TASK_TYPES.get(name) or TaskType(name)
-        if not name or "/" in name or name.startswith("."):
-            raise ValueError(f"gui task {task.id} has no valid task_type: {name!r}")
+        page = Path(self.pool.config.html_root, "miniwob", f"{name}.html")
+        if not name or "/" in name or name.startswith(".") or not page.is_file():
+            raise ValueError(f"gui task {task.id}: no task page for task_type {name!r} "
+                             f"(looked for {page})")
         self._task, self._type = task, task_type
         self._t, self._over = 0, False
         self._max_steps = self.max_steps_option or task_type.max_steps
@@ -134,7 +137,7 @@ class GuiEnv:
         url = f"{self.pool.base_url}/miniwob/{name}.html"  # the server starts with the pool
         await page_ops.start(self._slot, url, seed, max_time, fresh)
         return await page_ops.observe(self._slot, screenshot=self._wants_screenshot,
-                                      settle_ms=0)
+                                      settle_ms=self.settle_ms)
 
     async def _act(self, action: Action) -> tuple[dict[str, Any] | None, str | None]:
         assert self._slot is not None

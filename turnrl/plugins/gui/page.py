@@ -7,9 +7,11 @@ snapshot; the page's handlers call ``core.endEpisode(reward, timeProportional, r
 sets ``WOB_DONE_GLOBAL``, ``WOB_RAW_REWARD_GLOBAL`` (the task's reward) and
 ``WOB_REWARD_GLOBAL`` (that reward discounted by the time taken, when the task asks for it).
 
-A reset first ends a running episode (``core.endEpisode(0)``, as MiniWoB's own reset does), so
-a reused page regenerates exactly the problem a fresh page would for the same seed. Actions are
-real input events (Playwright mouse and keyboard), not JavaScript ``click()`` calls.
+A reset first ends a running episode (``core.endEpisode(0)``, as MiniWoB's own reset does),
+finishes leftover animations and takes focus and the pointer off the page, so a reused page
+regenerates exactly the problem a fresh page would for the same seed (``tests/plugins/gui``
+compares the two for every panel type). Actions are real input events (Playwright mouse and
+keyboard), not JavaScript ``click()`` calls.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ READY_JS = "typeof core !== 'undefined' && core.cover_div !== null"
 
 START_JS = """([seed, maxTime]) => {
   if (core.EP_TIMER !== null) core.endEpisode(0, false, 'reset');
+  if (window.jQuery) jQuery(':animated').stop(true, true);  // end the last episode's effects
+  if (document.activeElement && document.activeElement !== document.body)
+    document.activeElement.blur();
   Math.seedrandom(seed);
   core.EPISODE_MAX_TIME = maxTime;
   core.startEpisodeReal();
@@ -36,11 +41,26 @@ START_JS = """([seed, maxTime]) => {
 
 OBSERVE_JS = """async (settleMs) => {
   if (settleMs > 0) {
-    const frame = () => new Promise(r => requestAnimationFrame(() => r()));
-    await frame(); await frame();
+    // let timers set by the action's handlers run, and jQuery animations end
+    const tick = (ms) => new Promise(r => setTimeout(r, ms));
+    await tick(0); await tick(0);
     const end = Date.now() + settleMs;
-    while (window.jQuery && jQuery(':animated').length && Date.now() < end)
-      await new Promise(r => setTimeout(r, 20));
+    while (window.jQuery && jQuery(':animated').length && Date.now() < end) await tick(20);
+    // images (<img> and CSS url() icons) decoded: until then an icon has no size, is left
+    // out of the DOM snapshot and shifts the refs of everything after it
+    const pending = [];
+    for (const img of document.images) if (!img.complete) pending.push(img.decode());
+    for (const el of document.querySelectorAll('#wrap *')) {
+      const style = getComputedStyle(el);
+      for (const value of [style.content, style.backgroundImage]) {
+        const m = value && value.match(/url\\("?([^")]+)"?\\)/);
+        if (m) { const img = new Image(); img.src = m[1]; pending.push(img.decode()); }
+      }
+    }
+    if (pending.length) {
+      await Promise.race([Promise.allSettled(pending), tick(settleMs)]);
+      await new Promise(r => requestAnimationFrame(() => r()));
+    }
   }
   const out = {done: !!WOB_DONE_GLOBAL, reward: +WOB_REWARD_GLOBAL,
                raw: +WOB_RAW_REWARD_GLOBAL, reason: WOB_REWARD_REASON};
@@ -117,6 +137,8 @@ async def start(slot: Slot, url: str, seed: int, max_time_ms: int, fresh: bool,
         await page.goto(url, wait_until="load")
         await page.wait_for_function(READY_JS, timeout=ready_timeout_s * 1000)
         slot.url = url
+    else:  # a reused page: no element hovered or focused, as on a fresh one
+        await page.mouse.move(0, 0)
     ready = await page.evaluate(START_JS, [seed, max_time_ms])
     deadline = asyncio.get_running_loop().time() + ready_timeout_s
     while not ready:  # a task may build its problem asynchronously (WOB_TASK_READY)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from turnrl.core.types import Task
 from turnrl.plugins.gui.catalog import PANEL_TYPES
 
-SEEDS_PER_TYPE = {"train": 20, "valid": 5, "test": 5}
+SEEDS_PER_TYPE = {"train": 10, "valid": 3, "test": 3}
 SPLITS = tuple(SEEDS_PER_TYPE)
 
 

@@ -73,7 +73,7 @@ async def play(env: Any, task: Any, *, seed: int | None, stdin: TextIO,
         while True:
             _show(console, obs)
             for path in images.write(obs, steps):
-                console.print(f"screenshot: {escape(path)}")
+                console.print(f"screenshot: {escape(path)}", soft_wrap=True)
             console.print("> ", end="")
             line = stdin.readline()
             if not line or line.strip().lower() in {"quit", "exit", ":q"}:

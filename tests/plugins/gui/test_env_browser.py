@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 
 
 def task(task_type: str, seed: int = 7) -> Task:
-    return Task(env="gui", id=f"t-{task_type}-{seed}", seed=seed, data={"task_type": task_type})
+    return Task(env="gui", id=f"t-{task_type}-{seed}", seed=seed, data={"type": task_type})
 
 
 def run(body, **options):

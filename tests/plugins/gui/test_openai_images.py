@@ -18,7 +18,7 @@ from turnrl.plugins.gui.prompt import format_gui
 from turnrl.plugins.gui.tasks import make_tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
-SERVED_TASK = Task(env="gui", id="served", data={"task_type": "click-checkboxes"})
+SERVED_TASK = Task(env="gui", id="served", data={"type": "click-checkboxes"})
 
 
 async def _serve(requests: list[dict[str, Any]]) -> tuple[Any, str]:

@@ -34,7 +34,7 @@ def test_experts_win_every_panel_seed_of_their_types() -> None:
     lost = [(e.task.id, e.status, e.error, [s.action for s in e.steps])
             for e in episodes if not (e.status == "ok" and e.won)]
     assert lost == []
-    per_type = Counter(e.task.data["task_type"] for e in episodes if e.won)
+    per_type = Counter(e.task.data["type"] for e in episodes if e.won)
     assert per_type == dict.fromkeys(EXPERT_TYPES, per_type_seeds)
 
 
@@ -83,7 +83,7 @@ def test_unknown_task_page_is_an_error_not_a_hang() -> None:
     async def go():
         env = GuiEnv()
         try:
-            await env.reset(Task(env="gui", id="x", data={"task_type": "no-such-task"}))
+            await env.reset(Task(env="gui", id="x", data={"type": "no-such-task"}))
         finally:
             await env.close()
     with pytest.raises(ValueError, match="no task page for task_type 'no-such-task'"):

@@ -131,8 +131,8 @@ def test_a_hanging_page_is_cut_off_by_the_engines_timeout(own_pool, tmp_path: Pa
     (root / "miniwob" / "hang.html").write_text(HANG_PAGE)
     shutil.copy(Path(miniwob_html_root()) / "miniwob" / "click-test.html", root / "miniwob")
     pool = own_pool(html_root=str(root))
-    hang = Task(env="gui", id="hang", data={"task_type": "hang"})
-    click = Task(env="gui", id="click-test", data={"task_type": "click-test"})
+    hang = Task(env="gui", id="hang", data={"type": "hang"})
+    click = Task(env="gui", id="click-test", data={"type": "click-test"})
 
     class ClickTheButton:
         wants_prompt = False

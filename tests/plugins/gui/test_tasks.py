@@ -14,7 +14,7 @@ def test_panels_cover_at_least_40_types_and_are_fixed() -> None:
     for split, per_type in SEEDS_PER_TYPE.items():
         panel = make_tasks(split)
         assert len(panel) == per_type * len(PANEL_TYPES)
-        assert {t.data["task_type"] for t in panel} == set(PANEL_TYPES)
+        assert {t.data["type"] for t in panel} == set(PANEL_TYPES)
         assert [t.to_dict() for t in panel] == [t.to_dict() for t in make_tasks(split)]
         assert len({t.id for t in panel}) == len(panel)
         assert all(t.env == "gui" and t.split == split for t in panel)
@@ -23,7 +23,7 @@ def test_panels_cover_at_least_40_types_and_are_fixed() -> None:
 def test_seeds_are_a_hash_not_a_counter_and_splits_are_disjoint() -> None:
     # pinned: a change here changes every panel on every machine
     assert task_seed("train", "click-button", 0) == 1039953128
-    pairs = {split: {(t.data["task_type"], t.seed) for t in make_tasks(split)}
+    pairs = {split: {(t.data["type"], t.seed) for t in make_tasks(split)}
              for split in SEEDS_PER_TYPE}
     assert not pairs["train"] & pairs["valid"]
     assert not pairs["train"] & pairs["test"]
@@ -32,7 +32,7 @@ def test_seeds_are_a_hash_not_a_counter_and_splits_are_disjoint() -> None:
 
 def test_panels_interleave_types() -> None:
     first = make_tasks("train")[: len(PANEL_TYPES)]
-    assert [t.data["task_type"] for t in first] == list(PANEL_TYPES)
+    assert [t.data["type"] for t in first] == list(PANEL_TYPES)
 
 
 def test_task_options() -> None:

@@ -26,12 +26,13 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
 
     register(
         "gui",
-        "turnrl.plugins.gui.env:GuiEnv",
+        "turnrl.plugins.gui.env:make_env",
         tasks="turnrl.plugins.gui.tasks:make_tasks",
         expert="turnrl.plugins.gui.expert:GuiExpert",
         splits=("train", "valid", "test"),
         description="MiniWoB++ web tasks in Chromium: screenshot + DOM text, click/type/keys",
         template="turnrl.plugins.gui.prompt:GUI_TEMPLATE",
+        backends=("playwright", "miniwob-gym"),
         check_options={"marks": ["browser", "slow"],
                        "task_options": {"tasks": list(EXPERT_TYPES)},
                        "max_tasks": len(EXPERT_TYPES), "timeout": 60},

@@ -21,7 +21,7 @@ from typing import Any
 
 from turnrl.core.types import Observation, Task, Transition
 from turnrl.plugins.gui import page as page_ops
-from turnrl.plugins.gui.actions import GRAMMAR_HELP, Action, ActionError, parse_action
+from turnrl.plugins.gui.actions import Action, ActionError, parse_action
 from turnrl.plugins.gui.browser import BrowserConfig, BrowserPool, Slot, get_pool
 from turnrl.plugins.gui.catalog import TASK_TYPES, TaskType
 from turnrl.plugins.gui.dom import render_dom, state_key
@@ -79,7 +79,7 @@ class GuiEnv:
     async def reset(self, task: Task, *, seed: int | None = None) -> Observation:
         if self.closed:
             raise RuntimeError("GuiEnv.reset called after close()")
-        name = str(task.data.get("task_type", ""))
+        name = str(task.data.get("type", ""))
         task_type = TASK_TYPES.get(name) or TaskType(name)
         page = Path(self.pool.config.html_root, "miniwob", f"{name}.html")
         if not name or "/" in name or name.startswith(".") or not page.is_file():
@@ -199,4 +199,19 @@ class GuiEnv:
         return Observation(text="\n".join(parts), state_key=key, images=images)
 
 
-__all__ = ["GRAMMAR_HELP", "GuiEnv"]
+
+BACKENDS = {
+    "playwright": "turnrl.plugins.gui.env:GuiEnv",
+    "miniwob-gym": "turnrl.plugins.gui.miniwob_gym:MiniwobGymEnv",
+}
+"""``backend=`` of ``gui``: the Playwright pool (default) or MiniWoB's gymnasium environment."""
+
+
+def make_env(*, backend: str = "playwright", **options: Any) -> Any:
+    """The factory registered for ``gui``: ``backend`` picks the implementation."""
+    from turnrl.core.host import import_target
+
+    target = BACKENDS.get(backend)
+    if target is None:
+        raise ValueError(f"gui has no backend {backend!r}; backends: {', '.join(BACKENDS)}")
+    return import_target(target)(**options)

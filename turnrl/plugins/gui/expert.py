@@ -358,7 +358,7 @@ class GuiExpert:
     """``Expert`` for one gui task: reads each observation's text and returns an action."""
 
     def __init__(self, task: Task) -> None:
-        self.task_type = str(task.data.get("task_type", ""))
+        self.task_type = str(task.data.get("type", ""))
         self.solver = SOLVERS.get(self.task_type)
         self.memo: dict = {}
 

@@ -36,7 +36,7 @@ def make_tasks(split: str, *, tasks: Sequence[str] | str | None = None,
         raise ValueError(f"gui: seeds must be >= 1, got {count}")
     panel = [
         Task(env="gui", id=f"gui-{split}-{t}-{i:03d}", split=split,
-             seed=task_seed(split, t, i), data={"task_type": t})
+             seed=task_seed(split, t, i), data={"type": t})
         for i in range(count) for t in types
     ]
     return panel if n is None else panel[: int(n)]

@@ -38,7 +38,7 @@ class GuiEnv:
     def __init__(self, *, observation: str = "both", reward: str = "raw",
                  reward_threshold: float = 1.0, success_threshold: float = 1.0,
                  max_steps: int | None = None, screenshot_scale: float = 1.0,
-                 coords: bool = False, settle_ms: int = 1000, click_timeout_ms: int = 1000,
+                 coords: bool = False, settle_ms: int = 1000,
                  executable: str = "", html_root: str = "",
                  extra_args: tuple[str, ...] | list[str] = (),
                  pool: BrowserPool | None = None) -> None:
@@ -59,7 +59,6 @@ class GuiEnv:
         self.scale = float(screenshot_scale)
         self.coords = coords
         self.settle_ms = int(settle_ms)
-        self.click_timeout_ms = int(click_timeout_ms)
         self.pool = pool or get_pool(BrowserConfig(
             executable=executable, html_root=html_root, extra_args=tuple(extra_args),
             screenshot_scale=self.scale))
@@ -143,8 +142,7 @@ class GuiEnv:
         assert self._slot is not None
         area = tuple(self._state.get("area") or (160, 210))
         try:
-            await page_ops.perform(self._slot, action, scale=self.scale, area=area,
-                                   click_timeout_ms=self.click_timeout_ms)
+            await page_ops.perform(self._slot, action, scale=self.scale, area=area)
         except page_ops.Rejected as exc:
             error: str | None = str(exc)
         else:

@@ -86,20 +86,22 @@ OBSERVE_JS = """async (settleMs) => {
   return out;
 }"""
 
-ELEMENT_JS = "ref => (core.previousDOMInfo || {})[ref] || null"
-
-KIND_JS = """el => {
-  if (el instanceof HTMLSelectElement) return 'select';
-  if (el instanceof HTMLTextAreaElement || el.isContentEditable) return 'text';
-  if (el instanceof HTMLInputElement) {
+TARGET_JS = """ref => {
+  const el = (core.previousDOMInfo || {})[ref];
+  if (!el || !el.isConnected) return {missing: true};
+  let kind = el.tagName.toLowerCase();
+  if (el instanceof HTMLSelectElement) kind = 'select';
+  else if (el instanceof HTMLTextAreaElement || el.isContentEditable) kind = 'text';
+  else if (el instanceof HTMLInputElement) {
     const t = (el.type || 'text').toLowerCase();
-    return ['checkbox', 'radio', 'button', 'submit', 'reset', 'image', 'file', 'range',
+    kind = ['checkbox', 'radio', 'button', 'submit', 'reset', 'image', 'file', 'range',
             'color'].includes(t) ? t : 'text';
   }
-  return el.tagName.toLowerCase();
-}"""
-
-POINT_JS = """el => {
+  const out = {kind: kind};
+  if (kind === 'select') {
+    out.options = Array.from(el.options).map(o => o.text.trim());
+    return out;
+  }
   el.scrollIntoView({block: 'nearest', inline: 'nearest'});
   const r = el.getBoundingClientRect();
   const hits = (x, y) => {
@@ -109,16 +111,29 @@ POINT_JS = """el => {
   const fractions = [0.5, 0.25, 0.75, 0.1, 0.9];
   for (const fy of fractions) for (const fx of fractions) {
     const x = r.left + r.width * fx, y = r.top + r.height * fy;
-    if (hits(x, y)) return {x: x, y: y};
+    if (hits(x, y)) { out.x = x; out.y = y; return out; }
   }
   const h = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-  if (h === null) return {covered: 'nothing: it is outside the window'};
-  const ref = h.dataset && h.dataset.wob_ref ? '[' + h.dataset.wob_ref + '] ' : '';
+  if (h === null) { out.covered = 'nothing: it is outside the window'; return out; }
+  const hr = h.dataset && h.dataset.wob_ref ? '[' + h.dataset.wob_ref + '] ' : '';
   const text = (h.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
-  return {covered: ref + h.tagName.toLowerCase() + (text ? ' "' + text + '"' : '')};
+  out.covered = hr + h.tagName.toLowerCase() + (text ? ' "' + text + '"' : '');
+  return out;
 }"""
-"""Where a person would click ``el``: its centre, else the first point of a 5x5 grid over it
-that is not covered by another element (MiniWoB places some buttons over others)."""
+"""One round trip for an element action: what the element is, and where a person would click
+it -- its centre, else the first point of a 5x5 grid over it that no other element covers
+(MiniWoB places some buttons over others); ``covered`` names what is on top otherwise."""
+
+CHOOSE_JS = """([ref, index]) => {
+  const el = core.previousDOMInfo[ref];
+  el.focus();
+  el.selectedIndex = index;
+  el.dispatchEvent(new Event('input', {bubbles: true}));
+  el.dispatchEvent(new Event('change', {bubbles: true}));
+}"""
+"""Pick an option the way a user's choice does: the value changes, then input and change."""
+
+SELECT_TEXT_JS = "ref => { const el = core.previousDOMInfo[ref]; if (el.select) el.select(); }"
 
 DONE_JS = "() => { if (!WOB_DONE_GLOBAL) core.endEpisode(0, false, 'agent called done()'); }"
 
@@ -162,8 +177,7 @@ async def observe(slot: Slot, *, screenshot: bool, settle_ms: int) -> dict[str, 
     return state
 
 
-async def perform(slot: Slot, action: Action, *, scale: float, area: tuple[int, int],
-                  click_timeout_ms: int) -> None:
+async def perform(slot: Slot, action: Action, *, scale: float, area: tuple[int, int]) -> None:
     """Carry out ``action``; raises ``Rejected`` when the page cannot (see its message)."""
     from playwright.async_api import Error as PlaywrightError
 
@@ -182,42 +196,38 @@ async def perform(slot: Slot, action: Action, *, scale: float, area: tuple[int, 
         elif action.kind == "scroll":
             await page.mouse.wheel(action.x, action.y)
         else:
-            await _element_action(page, action, click_timeout_ms)
+            await _element_action(page, action)
     except PlaywrightError as exc:
         if _browser_gone(page, exc):
             raise
         raise Rejected(_first_line(exc)) from None
 
 
-async def _element_action(page: Any, action: Action, click_timeout_ms: int) -> None:
-    handle = await page.evaluate_handle(ELEMENT_JS, action.ref)
-    element = handle.as_element()
-    if element is None:
+async def _element_action(page: Any, action: Action) -> None:
+    target = await page.evaluate(TARGET_JS, action.ref)
+    if target.get("missing"):
         raise Rejected(f"there is no element [{action.ref}] on the page")
-    kind = await element.evaluate(KIND_JS)
+    kind = target["kind"]
     if action.kind == "select":
         if kind != "select":
             raise Rejected(f"element [{action.ref}] ({kind}) is not a drop-down; "
                            f"select() works on select elements")
-        options = [o.strip() for o in await element.evaluate(
-            "el => Array.from(el.options).map(o => o.text)")]
         wanted = action.text.strip()
-        if wanted not in options:
-            listed = " | ".join(f'"{o}"' for o in options)
+        if wanted not in target["options"]:
+            listed = " | ".join(f'"{o}"' for o in target["options"])
             raise Rejected(f'drop-down [{action.ref}] has no option "{wanted}"; its options: '
                            f"{listed}")
-        await element.select_option(index=options.index(wanted), timeout=click_timeout_ms)
+        await page.evaluate(CHOOSE_JS, [action.ref, target["options"].index(wanted)])
         return
     if action.kind == "type" and kind != "text":
         raise Rejected(f"element [{action.ref}] ({kind}) does not take text; type() works on "
                        f"text fields (use click() or select() here)")
-    point = await element.evaluate(POINT_JS)
-    if "covered" in point:
+    if "covered" in target:
         raise Rejected(f"element [{action.ref}] cannot be clicked: it is covered by "
-                       f"{point['covered']}")
-    await page.mouse.click(point["x"], point["y"])
+                       f"{target['covered']}")
+    await page.mouse.click(target["x"], target["y"])
     if action.kind == "type":
-        await element.evaluate("el => { if (el.select) el.select(); }")  # typing replaces
+        await page.evaluate(SELECT_TEXT_JS, action.ref)  # typing replaces the field's text
         await page.keyboard.type(action.text)
 
 

@@ -11,7 +11,9 @@ and expert episodes per second at 1, 4 and 16 concurrent episodes (ratios to 1).
   without (``"text"``), same tasks, same actions.
 * episodes/s: the rollout engine plays the same expert episodes (scripted gold policy) at each
   concurrency on one warm pool; best of ``--repeats`` runs per concurrency, interleaved, with
-  the ratio to concurrency 1 next to each.
+  the ratio to concurrency 1 next to each. Next to it, the CPU time the whole process tree
+  (Python, Playwright's driver, Chromium and its renderers) spent per episode: a number the
+  machine's other load does not move, and the ceiling on episodes/s is cores / CPU per episode.
 
 The load average is printed before and after: on a shared machine the numbers move with it.
 """
@@ -76,8 +78,33 @@ async def resets_and_steps(tasks: list[Any], pool: BrowserPool) -> dict[str, flo
     return {k: statistics.median(v) for k, v in timings.items() if v}
 
 
-async def episodes_per_second(tasks: list[Any], pool: BrowserPool, concurrency: int) -> float:
+def tree_cpu_seconds() -> float:
+    """User + system CPU time of this process and every process below it (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, list[int]] = {}
+    times: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(entry))
+            times[int(entry)] = int(fields[11]) + int(fields[12])  # utime + stime
+    total, todo = 0, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0)
+        todo += parents.get(pid, [])
+    return total / tick
+
+
+async def episodes_per_second(tasks: list[Any], pool: BrowserPool,
+                              concurrency: int) -> tuple[float, float]:
+    """(episodes/s, CPU seconds of the process tree per episode)."""
     policy = make_scripted_policy("gold", host=get_host())
+    cpu = tree_cpu_seconds()
     start = time.perf_counter()
     groups = await run_groups("gui", tasks, policy, config=RolloutConfig(
         max_concurrent_episodes=concurrency, env_options={"pool": pool}))
@@ -86,7 +113,7 @@ async def episodes_per_second(tasks: list[Any], pool: BrowserPool, concurrency: 
     lost = [e.task.id for e in episodes if not e.won]
     if lost:
         raise SystemExit(f"expert lost {lost[:3]}: the measurement would be wrong")
-    return len(episodes) / elapsed
+    return len(episodes) / elapsed, (tree_cpu_seconds() - cpu) / len(episodes)
 
 
 def main() -> None:
@@ -111,14 +138,18 @@ def main() -> None:
         print(f"step with screenshot: {t['step_both'] * 1000:.0f} ms   "
               f"step, text only: {t['step_text'] * 1000:.0f} ms")
         best: dict[int, float] = dict.fromkeys(args.concurrency, 0.0)
+        cpu: dict[int, list[float]] = {c: [] for c in args.concurrency}
         asyncio.run(episodes_per_second(tasks[:8], pool, max(args.concurrency)))  # warm
         for _ in range(args.repeats):
             for c in args.concurrency:
-                best[c] = max(best[c], asyncio.run(episodes_per_second(tasks, pool, c)))
+                rate, seconds = asyncio.run(episodes_per_second(tasks, pool, c))
+                best[c] = max(best[c], rate)
+                cpu[c].append(seconds)
         base = best[args.concurrency[0]]
         for c in args.concurrency:
             print(f"concurrency {c:>3}: {best[c]:6.2f} episodes/s   "
-                  f"x{best[c] / base:.2f} vs concurrency {args.concurrency[0]}")
+                  f"x{best[c] / base:.2f} vs concurrency {args.concurrency[0]}   "
+                  f"CPU {statistics.median(cpu[c]):.3f} s/episode")
     finally:
         pool.close()
         shutdown_pools()

@@ -1,9 +1,10 @@
 """The pool's own HTTP server for the task pages: aiohttp static files on a free 127.0.0.1 port.
 
-Pages are served over HTTP rather than ``file://`` (some MiniWoB pages load their data with
-requests a ``file://`` origin refuses, and the browser's network rules allow exactly this one
-origin). Text files are labelled UTF-8, which they are: without a charset Chromium would decode
-them as windows-1252 (``unicode-test``'s "Cancél" would read "CancÃ©l").
+Pages are served over HTTP rather than ``file://``: MiniWoB's flight pages need a server (the
+wheel ships ``http_server.py`` for them), over HTTP every page is served the same way, and the
+browser's network rules allow exactly this one origin. Text files are labelled UTF-8, which
+they are: served without a charset, Chromium decodes them as windows-1252 (``unicode-test``'s
+"Cancél" then reads "CancÃ©l").
 """
 
 from __future__ import annotations

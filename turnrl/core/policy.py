@@ -79,6 +79,10 @@ class Policy(Protocol):
     * ``accepts_images: bool`` (default False): whether ``generate`` takes messages whose
       content is a list of text and image parts (``Message``). When True, the engine attaches
       the current observation's ``images`` to the prompt; otherwise prompts stay text.
+    * ``async check() -> None``: one cheap question to the backend (a server: is it there, does
+      it serve the model?) that raises with a readable message when not. ``turnrl eval`` and
+      ``turnrl rollout`` call it once before a rollout and exit 2 on failure, instead of letting
+      every episode fail in turn.
     """
 
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:

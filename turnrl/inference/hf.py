@@ -35,16 +35,15 @@ training a VLM on image prompts is not supported yet (evaluation and rollouts ar
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import io
+import inspect
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from turnrl.core.context import message_images, render_chat
-from turnrl.core.policy import Completion, GenerationRequest, Message, SamplingParams
+from turnrl.core.context import render_chat
+from turnrl.core.policy import Completion, GenerationRequest, SamplingParams
 
 
 @dataclass(slots=True)
@@ -72,6 +71,7 @@ class HFPolicy:
         if self.device != next(model.parameters()).device:
             self.model.to(self.device)
         self.eos_ids = _eos_ids(model, tokenizer)
+        self.cache_arg = kv_cache_name(model)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._lock = threading.Lock()  # model use vs. weight loading
         self._queue: asyncio.Queue[_Pending] | None = None
@@ -139,6 +139,7 @@ class HFPolicy:
         with self._lock:
             if isinstance(weights, torch.nn.Module):
                 self.model = weights.eval()
+                self.cache_arg = kv_cache_name(self.model)
                 return
             state = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v)
                      for k, v in weights.items()}
@@ -226,12 +227,12 @@ class HFPolicy:
         finish = ["length"] * n
         active = [True] * n
         max_new = max(r.sampling.max_tokens for r in requests)
-        cache = None
+        cache, cache_arg = None, self.cache_arg
         step_ids, step_pos = ids, positions
         for t in range(max_new):
             out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
-                             past_key_values=cache, use_cache=True)
-            cache = out.past_key_values
+                             use_cache=True, **{cache_arg: cache})
+            cache = out[cache_arg]
             toks, logps = _sample_batch(out.logits[:, -1, :].float(), requests, temps, greedy,
                                         gens)
             next_tok = torch.tensor(toks, dtype=torch.long)
@@ -257,43 +258,9 @@ class HFPolicy:
                                                strict=True)]
 
     def _decode_visual(self, request: GenerationRequest) -> Completion:
-        """One request with images: the processor renders the prompt and prepares the images
-        for the first forward pass; then the same sampling as ``_decode``, batch of one."""
-        import torch
-        from PIL import Image
+        from turnrl.inference.hf_vision import decode_with_processor
 
-        images = [Image.open(io.BytesIO(base64.b64decode(b))).convert("RGB")
-                  for m in request.messages for b in message_images(m)]
-        text = self.processor.apply_chat_template(
-            [_processor_message(m) for m in request.messages], add_generation_prompt=True,
-            tokenize=False)
-        inputs = self.processor(text=text, images=images or None,
-                                return_tensors="pt").to(self.device)
-        prompt = [int(x) for x in inputs["input_ids"][0].tolist()]
-        sp = request.sampling
-        gens = [_generator(sp)]
-        temps = torch.tensor([[sp.temperature or 1.0]], device=self.device)
-        greedy = torch.tensor([sp.temperature == 0], device=self.device)
-        step_inputs, mask, cache = dict(inputs), inputs["attention_mask"], None
-        tokens: list[int] = []
-        logps: list[float] = []
-        finish = "length"
-        for _ in range(sp.max_tokens):
-            out = self.model(**step_inputs, past_key_values=cache, use_cache=True)
-            cache = out.past_key_values
-            toks, lps = _sample_batch(out.logits[:, -1, :].float(), [request], temps, greedy,
-                                      gens)
-            tokens.append(toks[0])
-            logps.append(lps[0])
-            if toks[0] in self.eos_ids or (sp.stop and self._hit_stop(tokens, sp.stop)):
-                finish = "stop"
-                break
-            mask = torch.cat([mask, torch.ones((1, 1), dtype=mask.dtype, device=self.device)],
-                             dim=1)
-            step_inputs = {"input_ids": torch.tensor([[toks[0]]], device=self.device),
-                           "attention_mask": mask}
-        return Completion(text=self._text(tokens, sp.stop), prompt_ids=prompt,
-                          token_ids=tokens, logprobs=logps, finish_reason=finish)
+        return decode_with_processor(self, request)
 
     def _hit_stop(self, tokens: list[int], stop: tuple[str, ...]) -> bool:
         text = self.tokenizer.decode(tokens[-16:], skip_special_tokens=True)
@@ -305,15 +272,16 @@ class HFPolicy:
         return text[:min(cuts)] if cuts else text
 
 
-def _processor_message(message: Message) -> dict[str, Any]:
-    """A message in the processor chat template's shape: content as parts, images as
-    ``{"type": "image"}`` placeholders (the images themselves go to the processor)."""
-    content = message.get("content")
-    if isinstance(content, list):
-        parts = [{"type": "image"} if p.get("type") == "image" else p for p in content]
-    else:
-        parts = [{"type": "text", "text": "" if content is None else str(content)}]
-    return {"role": message.get("role", "user"), "content": parts}
+def kv_cache_name(model: Any) -> str:
+    """The name of the KV cache in ``model.forward``'s arguments and outputs.
+
+    Recent transformers 5 releases renamed ``past_key_values`` to ``cache`` (argument and output
+    field; 5.24 warns, ``FutureWarning``, on the old spelling); earlier releases only know
+    ``past_key_values``. We read which one this model's ``forward`` takes, once per model,
+    instead of pinning transformers or comparing version strings.
+    """
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def _generator(sp: SamplingParams) -> Any:
@@ -380,20 +348,34 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
 
 
 def make_hf_policy(spec: str, **options: Any) -> HFPolicy:
-    """Factory for ``--policy hf:PATH`` (a saved model directory) or ``hf:tiny`` (the embedded
-    tiny model built for ``options["env"]``)."""
-    env = options.pop("env", None)
-    host = options.pop("host", None)
-    if spec in ("tiny", "") or spec.startswith("tiny"):
-        if env is None:
-            raise ValueError("hf:tiny needs the environment name to build its vocabulary")
-        from turnrl.inference.tiny import build_tiny
+    """Factory for ``--policy hf:PATH`` (a saved model directory), ``hf:tiny`` or
+    ``hf:tiny:SEED`` (the embedded tiny model built for ``options["env"]``).
 
-        seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
-        model, tok = build_tiny(env, seed=seed, host=host)
-        return HFPolicy(model, tok, **options)
+    Only those two spellings build the random tiny model: anything else is a path, and a path
+    that is not a saved model directory is refused naming it (a typo must not silently train
+    or evaluate a random network).
+    """
     from pathlib import Path
 
-    if not Path(spec).exists():
-        raise FileNotFoundError(f"hf policy: no model directory at {spec!r}")
+    env = options.pop("env", None)
+    host = options.pop("host", None)
+    name, _, seed_text = spec.partition(":")
+    if name == "tiny":
+        if env is None:
+            raise ValueError("hf:tiny needs the environment name to build its vocabulary")
+        if seed_text and not seed_text.lstrip("-").isdigit():
+            raise ValueError(f"hf:tiny:SEED takes an integer seed, got {seed_text!r}")
+        from turnrl.inference.tiny import build_tiny
+
+        model, tok = build_tiny(env, seed=int(seed_text or 0), host=host)
+        return HFPolicy(model, tok, **options)
+    if not spec:
+        raise ValueError("hf needs a saved model directory (hf:PATH) or the embedded tiny "
+                         "model (hf:tiny, hf:tiny:SEED)")
+    path = Path(spec)
+    if not path.is_dir():
+        raise ValueError(f"no model directory at {spec!r} (hf:PATH takes a directory written by "
+                         "save_pretrained; hf:tiny builds the embedded tiny model)")
+    if not (path / "config.json").is_file():
+        raise ValueError(f"{spec!r} is not a saved transformers model (no config.json in it)")
     return HFPolicy.from_pretrained(spec, **options)

@@ -15,6 +15,7 @@ chat template; model and tokenizer round-trip through ``save_pretrained`` / ``fr
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 from collections import Counter
@@ -24,6 +25,8 @@ from typing import Any
 
 from turnrl.core.context import TEMPLATES, Turn, instruction_for, resolve_template
 from turnrl.core.types import Observation, Task
+
+log = logging.getLogger(__name__)
 
 SPECIALS = ("<|pad|>", "<|unk|>", "<|im_start|>", "<|im_end|>")
 TAGS = ("<think>", "</think>", "<action>", "</action>")
@@ -95,6 +98,9 @@ async def _play(host: Any, env_name: str, task: Task, mode: str, rng: random.Ran
             if tr.done:
                 texts.append(obs.text)
                 break
+    except Exception as exc:  # a failing episode gives the words it got to; the others go on
+        log.warning("tiny vocabulary: %s episode of %s stopped early: %s: %s", mode, task.id,
+                    type(exc).__name__, exc)
     finally:
         await env.close()
     return texts
@@ -154,24 +160,24 @@ def build_model(vocab_size: int, *, hidden_size: int = 64, layers: int = 2, head
 
 
 def build_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, layers: int = 2,
-               tasks_per_split: int = 16, host: Any = None,
+               heads: int = 4, tasks_per_split: int = 16, host: Any = None,
                env_options: dict[str, Any] | None = None,
                task_options: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """``(model, tokenizer)`` for ``env_name``; call from sync code (see ``abuild_tiny``)."""
     return _run_sync(abuild_tiny(env_name, seed=seed, hidden_size=hidden_size, layers=layers,
-                                 tasks_per_split=tasks_per_split, host=host,
+                                 heads=heads, tasks_per_split=tasks_per_split, host=host,
                                  env_options=env_options, task_options=task_options))
 
 
 async def abuild_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, layers: int = 2,
-                      tasks_per_split: int = 16, host: Any = None,
+                      heads: int = 4, tasks_per_split: int = 16, host: Any = None,
                       env_options: dict[str, Any] | None = None,
                       task_options: dict[str, Any] | None = None) -> tuple[Any, Any]:
     texts = await collect_env_texts(env_name, tasks_per_split=tasks_per_split, seed=seed,
                                     host=host, env_options=env_options,
                                     task_options=task_options)
     tok = build_tokenizer(texts)
-    model = build_model(len(tok), hidden_size=hidden_size, layers=layers, seed=seed,
+    model = build_model(len(tok), hidden_size=hidden_size, layers=layers, heads=heads, seed=seed,
                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     return model, tok
 

@@ -66,7 +66,7 @@ def _is_user_error(exc: Exception) -> bool:
     from turnrl.core.host import PluginError
 
     names = {"ConfigError", "UserError", "PluginError"}
-    return isinstance(exc, UserError | PluginError | FileNotFoundError) or \
+    return isinstance(exc, UserError | PluginError | FileNotFoundError | ModuleNotFoundError) or \
         type(exc).__name__ in names
 
 

@@ -67,7 +67,7 @@ def _is_user_error(exc: Exception) -> bool:
 
     names = {"ConfigError", "UserError", "PluginError",
              "ExecutorUnavailable", "PlacementError"}  # Ray missing; nowhere to place an env
-    return isinstance(exc, UserError | PluginError | FileNotFoundError) or \
+    return isinstance(exc, UserError | PluginError | FileNotFoundError | ModuleNotFoundError) or \
         type(exc).__name__ in names
 
 

@@ -11,8 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-Message = dict[str, str]
-"""One chat message: ``{"role": "system"|"user"|"assistant", "content": str}``."""
+Message = dict[str, Any]
+"""One chat message: ``{"role": "system"|"user"|"assistant", "content": str}``. A message
+that carries images has a list of parts as content instead:
+``[{"type": "image", "image": "<base64 PNG>"}, ..., {"type": "text", "text": str}]``
+(``core.context.with_images``); only backends with ``accepts_images`` get such messages."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -73,6 +76,9 @@ class Policy(Protocol):
       rendering costs as much as a fast environment's step.
     * ``end_episode(episode_id: str) -> None``: called once per finished episode (per seat), so
       a stateful policy can drop what it kept for that episode.
+    * ``accepts_images: bool`` (default False): whether ``generate`` takes messages whose
+      content is a list of text and image parts (``Message``). When True, the engine attaches
+      the current observation's ``images`` to the prompt; otherwise prompts stay text.
     * ``async check() -> None``: one cheap question to the backend (a server: is it there, does
       it serve the model?) that raises with a readable message when not. ``turnrl eval`` and
       ``turnrl rollout`` call it once before a rollout and exit 2 on failure, instead of letting

@@ -190,7 +190,8 @@ class _Run:
         self.host = host
         self.progress = progress
         self.builder = ContextBuilder(resolve_template(config.template, env_spec),
-                                      config.history_length)
+                                      config.history_length,
+                                      images=bool(getattr(policy, "accepts_images", False)))
         # Scripted policies send the same few replies over and over: parse each once. A
         # bounded cache; a model's replies are all distinct and just pass through it.
         self.parse = functools.lru_cache(maxsize=1024)(self.builder.parse)

@@ -20,6 +20,16 @@ relies on:
 ``Completion.text`` decodes ``token_ids`` without special tokens; generation stops at EOS
 (kept in ``token_ids``, it was sampled), after ``max_tokens``, or once the decoded text
 contains a stop string (the text is cut just after it; the tokens stay as sampled).
+
+Vision-language models: given a processor with an image processor (``from_pretrained`` loads
+one when the model directory has a processor config), the policy ``accepts_images``: every
+request is rendered by the processor's chat template, the images among its messages' parts
+(the GUI environment's screenshot, ``core.context.with_images``) go through the processor into
+the model's first forward pass (``pixel_values`` and whatever else the processor makes), and
+it is decoded on its own (batch of one; image inputs of different sizes do not pad into one
+batch). ``prompt_ids`` then hold the processor's ids,
+image placeholder tokens included; the trainer's re-forward of those ids has no images, so
+training a VLM on image prompts is not supported yet (evaluation and rollouts are).
 """
 
 from __future__ import annotations
@@ -46,11 +56,15 @@ class HFPolicy:
     """A transformers model + tokenizer behind the ``Policy`` protocol."""
 
     def __init__(self, model: Any, tokenizer: Any, *, max_batch_size: int = 32,
-                 batch_wait_s: float = 0.002, device: str | None = None) -> None:
+                 batch_wait_s: float = 0.002, device: str | None = None,
+                 processor: Any = None) -> None:
         import torch
 
         self.model = model.eval()
         self.tokenizer = tokenizer
+        self.processor = processor if getattr(processor, "image_processor", None) is not None \
+            else None
+        """A vision-language processor (``None`` for a text-only model)."""
         self.max_batch_size = max_batch_size
         self.batch_wait_s = batch_wait_s
         self.device = torch.device(device) if device else next(model.parameters()).device
@@ -68,11 +82,28 @@ class HFPolicy:
 
     @classmethod
     def from_pretrained(cls, path: str, *, dtype: Any = None, **kwargs: Any) -> HFPolicy:
+        """A causal LM, or a vision-language model with its processor when the directory has
+        an image processor config."""
+        from pathlib import Path
+
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        if any((Path(path) / f).exists() for f in ("preprocessor_config.json",
+                                                    "processor_config.json")):
+            from transformers import AutoModelForImageTextToText, AutoProcessor
+
+            processor = AutoProcessor.from_pretrained(path)
+            if getattr(processor, "image_processor", None) is not None:
+                model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype)
+                return cls(model, processor.tokenizer, processor=processor, **kwargs)
         tok = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
         return cls(model, tok, **kwargs)
+
+    @property
+    def accepts_images(self) -> bool:
+        """True with a vision-language processor: prompts may then carry images."""
+        return self.processor is not None
 
     # ------------------------------------------------------------------ Policy API
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
@@ -159,7 +190,21 @@ class HFPolicy:
 
         with self._lock, torch.inference_mode():
             self.batches.append(len(requests))
-            return self._decode(requests, [self._prompt_ids(r) for r in requests])
+            # with a processor, prompts go through its chat template (images or not)
+            visual = [self.processor is not None and r.prompt_ids is None for r in requests]
+            if not any(visual):
+                return self._decode(requests, [self._prompt_ids(r) for r in requests])
+            results: list[Completion | None] = [None] * len(requests)
+            text = [i for i, v in enumerate(visual) if not v]
+            if text:
+                done = self._decode([requests[i] for i in text],
+                                    [self._prompt_ids(requests[i]) for i in text])
+                for i, completion in zip(text, done, strict=True):
+                    results[i] = completion
+            for i, v in enumerate(visual):
+                if v:
+                    results[i] = self._decode_visual(requests[i])
+            return [r for r in results if r is not None]
 
     def _decode(self, requests: Sequence[GenerationRequest],
                 prompts: list[list[int]]) -> list[Completion]:
@@ -211,6 +256,11 @@ class HFPolicy:
                            logprobs=lps, finish_reason=f)
                 for r, p, toks, lps, f in zip(requests, prompts, out_tokens, out_logps, finish,
                                                strict=True)]
+
+    def _decode_visual(self, request: GenerationRequest) -> Completion:
+        from turnrl.inference.hf_vision import decode_with_processor
+
+        return decode_with_processor(self, request)
 
     def _hit_stop(self, tokens: list[int], stop: tuple[str, ...]) -> bool:
         text = self.tokenizer.decode(tokens[-16:], skip_special_tokens=True)

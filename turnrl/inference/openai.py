@@ -22,6 +22,12 @@ Token ids and log-probs, so the trainer never re-tokenises text:
   servers that reject unknown fields. A server that returns none of these gives text-only
   completions (empty ``token_ids``/``logprobs``), which evaluation accepts and training refuses.
 
+Images: a prompt whose messages carry image parts (the GUI environment's screenshot, see
+``core.context.with_images``) goes to ``/v1/chat/completions`` with each image as an
+``image_url`` content part holding a ``data:image/png;base64,...`` URL (the OpenAI vision
+format, which vLLM and SGLang accept for vision-language models). ``accepts_images`` is on
+unless ``images=False`` or a local tokenizer renders the prompt (token ids cannot carry them).
+
 vLLM's log-probs are those of its sampler's ``logprobs_mode`` (by default the raw model
 distribution, before temperature); ``hf`` reports temperature-scaled ones (see ``hf.py``).
 """
@@ -105,8 +111,10 @@ class OpenAIPolicy:
                  api_key: str | None = None, max_concurrency: int = 64, retries: int = 4,
                  backoff_s: float = 0.5, max_backoff_s: float = 30.0,
                  request_timeout_s: float = 600.0,
-                 vllm_extras: bool = True, weights_dir: str | None = None) -> None:
+                 vllm_extras: bool = True, weights_dir: str | None = None,
+                 images: bool = True) -> None:
         self.base_url = normalize_url(base_url)
+        self.images = images
         self.weights_dir = weights_dir
         """Directory shared with the server for the trainer's weight push (``weight_sync``)."""
         self.model = model
@@ -120,6 +128,11 @@ class OpenAIPolicy:
         self.vllm_extras = vllm_extras
         self._session: Any = None
         self._model_lock: asyncio.Lock | None = None
+
+    @property
+    def accepts_images(self) -> bool:
+        """Whether prompts may carry images (chat requests only; see the module docstring)."""
+        return self.images and self.tokenizer is None
 
     # ------------------------------------------------------------------ Policy API
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
@@ -200,7 +213,8 @@ class OpenAIPolicy:
             body.update(prompt=list(prompt_ids), logprobs=0)
             data = await self._post("/completions", body)
             return _from_completion(data["choices"][0], list(prompt_ids), data)
-        body.update(messages=req.messages, logprobs=True, top_logprobs=0)
+        body.update(messages=[_chat_message(m) for m in req.messages], logprobs=True,
+                    top_logprobs=0)
         data = await self._post("/chat/completions", body)
         return _from_chat(data["choices"][0], data)
 
@@ -276,6 +290,21 @@ class OpenAIPolicy:
                 headers=headers, timeout=aiohttp.ClientTimeout(total=self.request_timeout_s),
                 connector=aiohttp.TCPConnector(limit=self.max_concurrency))
         return self._session
+
+
+def _chat_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A message in the OpenAI format: image parts become ``image_url`` data URLs."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return message
+    parts = []
+    for part in content:
+        if part.get("type") == "image":
+            parts.append({"type": "image_url",
+                          "image_url": {"url": f"data:image/png;base64,{part['image']}"}})
+        else:
+            parts.append(part)
+    return {**message, "content": parts}
 
 
 def _token_id(token: str) -> int | None:

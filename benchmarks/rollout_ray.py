@@ -28,7 +28,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from turnrl.core.rollout import RolloutConfig, run_groups
 from turnrl.core.types import Observation, Task, Transition
@@ -41,7 +41,7 @@ class SlowEnv:
     """Waits ``STEP_S`` per step, as if the environment ran on another machine."""
 
     # Waiting costs no CPU: hundreds of instances share one worker process.
-    resources = {"cpus": 0.001, "memory_mb": 1, "per_actor": 256}
+    resources: ClassVar[dict[str, float]] = {"cpus": 0.001, "memory_mb": 1, "per_actor": 64}
 
     def __init__(self, steps: int, step_s: float = STEP_S) -> None:
         self.steps = steps

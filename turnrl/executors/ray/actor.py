@@ -82,7 +82,7 @@ class EnvHost:
 
         self.factory = resolve_factory(self.factory)
         return {"node_id": ray.get_runtime_context().get_node_id(), "pid": os.getpid(),
-                "host": socket.gethostname()}
+                "host": f"{socket.gethostname()}@{ray.util.get_node_ip_address()}"}
 
     # ------------------------------------------------------------------ batched calls
     async def exchange(self, ops: list[Op]) -> list[Result]:

@@ -1,16 +1,18 @@
 """Starting, joining and leaving Ray clusters -- without touching anybody else's.
 
 ``connect`` is what the executor uses (see ``turnrl.executors.ray``). ``LocalCluster`` starts
-a head and worker nodes as separate processes on 127.0.0.1 (each ``ray start --block`` in a
-session of its own), the shape of a real multi-node cluster on one machine: the slow tests,
-the benchmark and anyone trying the multi-node recipe use it. It stops exactly the processes
-it started, by their process groups. Never ``ray stop`` on a shared machine: that kills every
-Ray process of every user.
+a head and worker nodes as separate processes on loopback addresses (``HEAD_IP``; each
+``ray start --block`` in a session of its own), the shape of a real multi-node cluster on one
+machine: the slow tests, the benchmark and anyone trying the multi-node recipe use it. It
+stops exactly the processes it started, by their process groups. Never ``ray stop`` on a
+shared machine: that kills every Ray process of every user.
 
-Environment defaults (set only where unset): ``RAY_USAGE_STATS_ENABLED=0`` (no phoning home),
-``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (nodes stay on the loopback address they are given),
+Environment defaults (set only where unset, before Ray is imported where this module imports
+it; Ray reads them at import): ``RAY_USAGE_STATS_ENABLED=0`` (no phoning home),
 ``RAY_AUTH_MODE=disabled`` (a cluster with token auth needs ``RAY_AUTH_MODE`` and the token set
-on every node and on the driver).
+on every node and on the driver). A private local cluster binds to a loopback address
+(``HEAD_IP``), not to the host's network address. ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``,
+which some guides suggest for that, also forbids worker nodes from joining: it is not set.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ from turnrl.executors import ExecutorUnavailable
 
 RAY_ENV_DEFAULTS = {
     "RAY_USAGE_STATS_ENABLED": "0",
-    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
     "RAY_AUTH_MODE": "disabled",
 }
 
 
 def import_ray() -> Any:
+    for key, value in RAY_ENV_DEFAULTS.items():
+        os.environ.setdefault(key, value)
     try:
         import ray
     except ImportError:
@@ -54,6 +57,13 @@ def short_temp_dir() -> str:
     """A fresh directory under /tmp: Ray's unix sockets live below it, and socket paths are
     limited to ~107 bytes, so a deep pytest ``tmp_path`` would not do."""
     return tempfile.mkdtemp(prefix="trl-ray-", dir="/tmp")
+
+HEAD_IP = "127.0.0.2"
+"""Every node of a ``LocalCluster`` has a loopback address of its own (Linux routes all of
+127/8 to the loopback device): head 127.0.0.2, worker ``i`` 127.0.0.``i+3``. Not 127.0.0.1:
+Ray rewrites exactly that (and ``localhost``) to the host's network address, in ``ray start``
+and in a driver's ``ray.init(address=...)`` alike, unless ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``
+-- which also makes worker nodes refuse to start."""
 
 
 class Connection:
@@ -86,8 +96,6 @@ def connect(address: str | None, *, num_cpus: int | None = None, namespace: str 
             log_to_driver: bool = True) -> Connection:
     """Join or start a cluster (``turnrl.executors.ray`` describes ``address``)."""
     ray = import_ray()
-    for key, value in RAY_ENV_DEFAULTS.items():
-        os.environ.setdefault(key, value)
     if ray.is_initialized():
         return Connection(ray, "borrowed")
     if address is None:
@@ -98,7 +106,7 @@ def connect(address: str | None, *, num_cpus: int | None = None, namespace: str 
         temp_dir = short_temp_dir()
         try:
             ray.init(address="local", num_cpus=num_cpus, include_dashboard=False,
-                     _temp_dir=temp_dir, **common)
+                     _temp_dir=temp_dir, _node_ip_address=HEAD_IP, **common)
         except Exception:
             shutil.rmtree(temp_dir, ignore_errors=True)
             raise
@@ -119,7 +127,7 @@ def connect(address: str | None, *, num_cpus: int | None = None, namespace: str 
 # ---------------------------------------------------------------------------- local clusters
 class LocalCluster:
     """A head node and worker nodes, each a ``ray start --block`` process (and its children)
-    in a session of its own on 127.0.0.1; ``address`` is what a driver joins.
+    in a session of its own, on loopback addresses; ``address`` is what a driver joins.
 
     ``workers``: one dict per worker node of ``ray start`` settings (``num_cpus``,
     ``resources``); ``system_config``: the head's ``--system-config`` (tests shorten the
@@ -138,7 +146,7 @@ class LocalCluster:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{HEAD_IP}:{self.port}"
 
     def start(self, timeout_s: float = 180.0) -> LocalCluster:
         import json
@@ -149,21 +157,21 @@ class LocalCluster:
                 "--include-dashboard=false", "--disable-usage-stats"]
         if self.system_config:
             args.append(f"--system-config={json.dumps(self.system_config)}")
-        self.head = self._ray_start(args, "head")
-        _wait_port("127.0.0.1", self.port, timeout_s, self.head, self._log("head"))
+        self.head = self._ray_start(args, "head", HEAD_IP)
+        _wait_port(HEAD_IP, self.port, timeout_s, self.head, self._log("head"))
         for i, spec in enumerate(self.worker_specs):
             args = [f"--address={self.address}", f"--num-cpus={spec.get('num_cpus', 1)}"]
             if spec.get("resources"):
                 args.append(f"--resources={json.dumps(spec['resources'])}")
-            self.workers.append(self._ray_start(args, f"worker{i}"))
+            self.workers.append(self._ray_start(args, f"worker{i}", f"127.0.0.{i + 3}"))
         return self
 
     def _log(self, name: str) -> Path:
         return Path(self.temp_dir) / f"{name}.out"
 
-    def _ray_start(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
+    def _ray_start(self, args: list[str], name: str, ip: str) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block",
-               "--node-ip-address=127.0.0.1", f"--temp-dir={self.temp_dir}", *args]
+               f"--node-ip-address={ip}", f"--temp-dir={self.temp_dir}", *args]
         with self._log(name).open("wb") as out:
             return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, env=ray_env(),
@@ -215,7 +223,7 @@ def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 
 def _free_port() -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((HEAD_IP, 0))
         return int(s.getsockname()[1])
 
 

@@ -14,7 +14,8 @@
 
 Each measurement is the median of ``--repeats`` runs, in-process and Ray alternating, after one
 warm-up run each (the Ray pool's actors start once, as in a training run). The Ray cluster is
-a private local one (``--cpus``) unless ``--address`` names one. Numbers are for the machine
+a private local one (``--cpus``), or with ``--nodes N`` a head and N worker nodes as separate
+processes (``LocalCluster``), unless ``--address`` names one. Numbers are for the machine
 named in the output; on a shared machine they move with its load (printed).
 """
 
@@ -103,6 +104,9 @@ def main() -> None:
     parser.add_argument("--alfworld", type=int, default=32, help="ALFWorld episodes (0: skip)")
     parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray cluster")
     parser.add_argument("--address", default=None, help="join this Ray cluster instead")
+    parser.add_argument("--nodes", type=int, default=0,
+                        help="start a LocalCluster: a head and N worker nodes of --cpus each "
+                             "(separate processes on loopback) instead of one local node")
     parser.add_argument("--window", type=float, default=0.002, help="batch_window_s")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -112,16 +116,31 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, no GPU, Python "
           f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at start")
     t0 = time.perf_counter()
-    executor = RayExecutor(address=args.address or "local",
-                           num_cpus=None if args.address else args.cpus,
-                           batch_window_s=args.window, log_to_driver=False)
-    print(f"Ray cluster up in {time.perf_counter() - t0:.1f} s "
-          f"({executor.connection.mode}, {len(executor.connection.nodes())} node(s))")
-    policy = make_policy("scripted:random")
+    cluster = None
+    if args.nodes:
+        from turnrl.executors.ray.cluster import LocalCluster
+
+        cluster = LocalCluster(head_cpus=0, workers=[{"num_cpus": args.cpus}] * args.nodes)
+        cluster.start()
     try:
-        asyncio.run(run_all(args, levels, executor, policy))
+        address = cluster.address if cluster else args.address or "local"
+        executor = RayExecutor(address=address,
+                               num_cpus=args.cpus if address == "local" else None,
+                               batch_window_s=args.window, log_to_driver=False)
+        if cluster:
+            import ray
+
+            cluster.wait_for_nodes(ray, args.nodes + 1)
+        print(f"Ray cluster up in {time.perf_counter() - t0:.1f} s "
+              f"({executor.connection.mode}, {len(executor.connection.nodes())} node(s))")
+        policy = make_policy("scripted:random")
+        try:
+            asyncio.run(run_all(args, levels, executor, policy))
+        finally:
+            executor.close()
     finally:
-        executor.close()
+        if cluster:
+            cluster.stop()
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
@@ -133,23 +152,27 @@ async def run_all(args: argparse.Namespace, levels: list[int], executor: Any,
     for level in levels:
         tasks = [Task(env="slow", id=f"slow-{i}") for i in range(level)]
         cfg = RolloutConfig(max_concurrent_episodes=level, max_concurrent_requests=level)
-        r = await side_by_side(slow_factory(args.steps, STEP_S), tasks, policy, cfg, executor,
-                               args.repeats)
+        factory = slow_factory(args.steps, STEP_S)
+        r = await side_by_side(factory, tasks, policy, cfg, executor, args.repeats)
+        report_pool(executor, factory)
         print(f"{level:>9} {r['inprocess']:>11,.1f} {r['ray']:>9,.1f} "
               f"{r['ray'] / r['inprocess']:>7.3f} {level / STEP_S:>8,.0f}", flush=True)
 
     print("\n2. per-call overhead (0 ms environment)")
     one = [Task(env="fast", id="fast-0")]
     cfg1 = RolloutConfig(max_concurrent_episodes=1, max_concurrent_requests=1)
-    r = await side_by_side(slow_factory(200, 0.0), one, policy, cfg1, executor, args.repeats)
+    factory = slow_factory(200, 0.0)
+    r = await side_by_side(factory, one, policy, cfg1, executor, args.repeats)
+    report_pool(executor, factory)
     per_in, per_ray = 1e6 / r["inprocess"], 1e6 / r["ray"]
     print(f"  one episode at a time: in-process {per_in:,.0f} us/step, ray {per_ray:,.0f} "
           f"us/step -> one Ray round trip adds {per_ray - per_in:,.0f} us per environment call")
     level = max(levels)
     many = [Task(env="fast", id=f"fast-{i}") for i in range(level)]
     cfgn = RolloutConfig(max_concurrent_episodes=level, max_concurrent_requests=level)
-    r = await side_by_side(slow_factory(args.steps, 0.0), many, policy, cfgn, executor,
-                           args.repeats)
+    factory = slow_factory(args.steps, 0.0)
+    r = await side_by_side(factory, many, policy, cfgn, executor, args.repeats)
+    report_pool(executor, factory)
     print(f"  {level} episodes at once: in-process {r['inprocess']:,.0f} steps/s, ray "
           f"{r['ray']:,.0f} steps/s -> {1e6 / r['ray'] - 1e6 / r['inprocess']:,.1f} us "
           f"per call amortised over a batch")
@@ -166,9 +189,18 @@ async def run_all(args: argparse.Namespace, levels: list[int], executor: Any,
         print(f"\n3. ALFWorld (sim), expert policy, {len(tasks)} episodes: in-process "
               f"{r['inprocess']:,.1f} steps/s, ray {r['ray']:,.1f} steps/s, ray/in "
               f"{r['ray'] / r['inprocess']:.3f}")
-    for pool in executor.describe()["pools"]:
-        print(f"  pool {pool['env']}: {pool['actors']} actor(s), {pool['slots']} slots")
+        report_pool(executor, "alfworld")
     sys.stdout.flush()
+
+
+def report_pool(executor: Any, env: Any) -> None:
+    """Note where the pool ran and how well calls were batched, then free its actors."""
+    pool = executor.pool(env, host=None) if not isinstance(env, str) else \
+        executor.pools.get((env, "{}"))
+    if pool is not None:
+        sent = sum(link.exchanges for link in pool.links)
+        print(f"      [{executor.summary(env)}; {sent:,} exchanges]", flush=True)
+    executor.release(env)
 
 
 if __name__ == "__main__":

@@ -201,3 +201,32 @@ def test_cli_refuses_ray_settings_without_the_ray_executor(
 
 def test_env_actor_lost_is_an_error_the_engine_counts() -> None:
     assert issubclass(EnvActorLost, Exception)  # not BaseException: the engine records it
+
+
+@pytest.mark.slow
+def test_a_training_run_through_the_ray_executor_equals_an_in_process_one(
+        executor: RayExecutor, tmp_path: Path) -> None:
+    """The quickstart, shortened, twice: ``rollout.executor: ray`` (joining this module's
+    cluster) gives the same evaluations and the same per-iteration metrics, timings aside."""
+    import json
+
+    import turnrl
+
+    quickstart = Path(turnrl.__file__).parent / "tasks" / "quickstart.yaml"
+    small = ["rollout.groups=2", "rollout.group_size=2", "rollout.max_steps=3",
+             "eval.max_tasks=3", "eval.seeds=[0]", "sft.episodes=2", "sft.steps=1",
+             "trainer.iterations=2", "trainer.threads=1", "logging.tensorboard=false"]
+    for name, extra in (("inprocess", []), ("ray", ["rollout.executor=ray"])):
+        assert main(["train", str(quickstart), "--run-dir", str(tmp_path / name), *small,
+                     *extra]) == 0
+
+    def run(name: str) -> tuple[Any, list[dict[str, Any]]]:
+        summary = json.loads((tmp_path / name / "summary.json").read_text())
+        lines = (tmp_path / name / "metrics.jsonl").read_text().splitlines()
+        metrics = [{k: v for k, v in json.loads(line).items()
+                    if not k.startswith("time") and k not in ("tokens_per_s", "wall_s")}
+                   for line in lines]
+        return summary["success"], metrics
+
+    assert run("ray") == run("inprocess")
+    assert ray.is_initialized()  # the trainer left the cluster it joined running

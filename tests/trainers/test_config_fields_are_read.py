@@ -101,6 +101,10 @@ def test_every_config_field_is_read(reads: set[tuple[str, str]], tmp_path: Path,
         rollout_config(run, seed=0)  # the sampling section, as the training loop reads it
     assert got == {"model": "m", "tensor_parallel_size": 2, "gpu_memory_utilization": 0.85,
                    "max_model_len": 128}
+    # 5. the ray executor's settings, as the trainer hands them to the executor (no cluster)
+    from turnrl.executors import executor_settings
+
+    executor_settings(load_config(None, ["rollout.executor=ray"], model=TrainConfig).rollout)
 
     fields = {(m.__name__, f) for m in _sections(TrainConfig) for f in m.model_fields}
     unread = sorted(f"{cls}.{name}" for cls, name in fields - reads)

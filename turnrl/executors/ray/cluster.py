@@ -152,18 +152,21 @@ class LocalCluster:
         import json
 
         self.temp_dir = short_temp_dir()
-        self.port = _free_port()
+        self.port = _free_port(HEAD_IP)
         args = ["--head", f"--port={self.port}", f"--num-cpus={self.head_cpus}",
-                "--include-dashboard=false", "--disable-usage-stats"]
+                "--include-dashboard=false", "--disable-usage-stats",
+                *_port_args(HEAD_IP, HEAD_PORTS)]
         if self.system_config:
             args.append(f"--system-config={json.dumps(self.system_config)}")
         self.head = self._ray_start(args, "head", HEAD_IP)
         _wait_port(HEAD_IP, self.port, timeout_s, self.head, self._log("head"))
         for i, spec in enumerate(self.worker_specs):
-            args = [f"--address={self.address}", f"--num-cpus={spec.get('num_cpus', 1)}"]
+            ip = f"127.0.0.{i + 3}"
+            args = [f"--address={self.address}", f"--num-cpus={spec.get('num_cpus', 1)}",
+                    *_port_args(ip, NODE_PORTS)]
             if spec.get("resources"):
                 args.append(f"--resources={json.dumps(spec['resources'])}")
-            self.workers.append(self._ray_start(args, f"worker{i}", f"127.0.0.{i + 3}"))
+            self.workers.append(self._ray_start(args, f"worker{i}", ip))
         return self
 
     def _log(self, name: str) -> Path:
@@ -185,8 +188,10 @@ class LocalCluster:
             if alive >= count:
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{alive} of {count} Ray nodes alive after {timeout_s:g}s; "
-                                   f"logs in {self.temp_dir}")
+                logs = "\n".join(f"--- {p.name}: ...{p.read_text(errors='replace')[-1500:]}"
+                                  for p in sorted(Path(self.temp_dir).glob("*.out")))
+                raise TimeoutError(f"{alive} of {count} Ray nodes alive after {timeout_s:g}s"
+                                   f"\n{logs}")
             time.sleep(0.5)
 
     def kill_worker(self, index: int) -> None:
@@ -221,9 +226,20 @@ def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         os.killpg(proc.pid, sig)  # start_new_session: the group id is the process id
 
 
-def _free_port() -> int:
+# Ports Ray would otherwise take at fixed defaults (10001, 8265, 52365, ...): two clusters on
+# one machine -- other users', or a head and its workers -- would collide on them.
+NODE_PORTS = ("node-manager-port", "object-manager-port", "dashboard-agent-listen-port",
+              "dashboard-agent-grpc-port", "runtime-env-agent-port", "metrics-export-port")
+HEAD_PORTS = (*NODE_PORTS, "ray-client-server-port", "dashboard-port")
+
+
+def _port_args(ip: str, names: tuple[str, ...]) -> list[str]:
+    return [f"--{name}={_free_port(ip)}" for name in names]
+
+
+def _free_port(ip: str) -> int:
     with socket.socket() as s:
-        s.bind((HEAD_IP, 0))
+        s.bind((ip, 0))
         return int(s.getsockname()[1])
 
 

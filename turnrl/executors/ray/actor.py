@@ -5,11 +5,11 @@ cost more than a fast environment's step (a round trip is ~1 ms of driver CPU). 
 travel in batches both ways: ``exchange(ops)`` starts a batch of operations (reset / step /
 close of any hosted instance, each a task on the actor's event loop) and returns the results
 that are ready -- as soon as at least one is, after lingering ``batch_window_s`` for more
-while others are still running, or at once when nothing is left running. Only one exchange
-waits at a time; one that arrives while another waits starts its operations and returns what
-is ready at once, so new calls never queue behind slow ones for a free concurrency slot. The
-driver keeps an exchange in flight whenever it waits on this actor (``link.ActorLink``), so
-results come back as they finish: a slow call holds back a fast one by at most the window.
+while others are still running, or at once when nothing is left running. Only the newest
+exchange waits: an older one still waiting returns (empty) when a newer one starts to, so
+exchanges never pile up in the actor's concurrency slots behind slow calls. The driver keeps
+an exchange in flight whenever it waits on this actor (``link.ActorLink``), so results come
+back as they finish: a slow call holds back a fast one by at most the window.
 
 Each result is encoded here, one by one (``wire``), so an instance that returns something
 unpicklable fails its own call (with the reason), not the batch. Exceptions travel as
@@ -72,7 +72,7 @@ class EnvHost:
         self.running: dict[int, asyncio.Task[Any]] = {}  # instance id -> its call in progress
         self.done: list[Result] = []
         self.pending = 0
-        self.polling = False
+        self.generation = 0  # of the exchange that waits for results
         self._wake: asyncio.Event | None = None
 
     # ------------------------------------------------------------------ identity
@@ -92,19 +92,21 @@ class EnvHost:
         if ops:
             await asyncio.sleep(0)  # calls that finish without waiting return in this reply
         if not self.done:
-            if self.polling or not self.pending:
-                return []  # another exchange already waits for results: never two (above)
-            self.polling = True
-            try:
-                while not self.done:
-                    if not self.pending:
-                        return []
-                    wake.clear()
-                    await wake.wait()
-                if self.pending and self.window > 0:
-                    await asyncio.sleep(self.window)  # collect what finishes soon after
-            finally:
-                self.polling = False
+            if not self.pending:
+                return []
+            # The newest exchange waits; an older one still waiting returns now (empty). One
+            # waits at a time, and the newest is the one the driver counts as in flight (an
+            # exchange a finished run left waiting would otherwise keep the answers).
+            self.generation += 1
+            me = self.generation
+            wake.set()
+            while not self.done:
+                if not self.pending or self.generation != me:
+                    return []
+                wake.clear()
+                await wake.wait()
+            if self.pending and self.window > 0 and self.generation == me:
+                await asyncio.sleep(self.window)  # collect what finishes soon after
         out, self.done = self.done, []
         return out
 

@@ -3,9 +3,9 @@
 ``ActorLink.call`` returns an asyncio future at once and queues the operation; every operation
 queued in one turn of the event loop leaves in one ``exchange`` call (``actor.EnvHost``), and
 while any operation waits on the actor one exchange is kept in flight to bring results back.
-The Ray reply is bridged onto the event loop that made the call (runs of the rollout engine
-each have their own loop: ``asyncio.run`` per training iteration), and replies meant for a loop
-that has since ended are dropped.
+The Ray reply is bridged onto the event loop of the current run (runs of the rollout engine
+each have their own loop: ``asyncio.run`` per training iteration); a reply to an exchange an
+earlier run sent is still read, since it may carry this run's answers.
 
 An actor that dies (killed, out of memory, its node gone) fails every operation it owed and
 every later one with ``EnvActorLost``; the engine turns that into ``env_error`` for those
@@ -52,6 +52,7 @@ class ActorLink:
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._in_flight = 0
         self._flush_soon = False
+        self._epoch = 0
         self._watch: Any = None
         self.exchanges = 0
         """Exchange calls sent so far (the benchmark reports operations per exchange)."""
@@ -81,8 +82,12 @@ class ActorLink:
                             f"{self.host}, node {self.node_id[:8]}): {self.reason}")
 
     def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
-        """A new event loop (a new rollout run): what the old one waited for is void."""
+        """A new event loop (a new rollout run): what the old one waited for is void. Its
+        exchanges still in flight are not counted any more, but their replies are still read
+        (on this loop): they may carry answers to this run's calls (operation ids are
+        unique), and the actor answers every operation exactly once."""
         self._loop = loop
+        self._epoch += 1
         self._outbox = []
         self._waiting = {}
         self._in_flight = 0
@@ -97,20 +102,20 @@ class ActorLink:
     def _send(self, ops: list[Op]) -> None:
         self._in_flight += 1
         self.exchanges += 1
-        loop = self._loop
-        assert loop is not None
+        epoch = self._epoch
         ref = self.handle.exchange.remote(ops)
 
-        def reply(cf: Any) -> None:  # on a Ray thread: hop onto the loop that asked
-            with contextlib.suppress(RuntimeError):  # that loop has ended: nobody waits
-                loop.call_soon_threadsafe(self._on_reply, loop, ops, cf)
+        def reply(cf: Any) -> None:  # on a Ray thread: hop onto the current run's loop
+            loop = self._loop
+            if loop is not None:
+                with contextlib.suppress(RuntimeError):  # it has ended: nobody waits
+                    loop.call_soon_threadsafe(self._on_reply, epoch, cf)
 
         ref.future().add_done_callback(reply)
 
-    def _on_reply(self, loop: asyncio.AbstractEventLoop, ops: list[Op], cf: Any) -> None:
-        if loop is not self._loop:
-            return
-        self._in_flight -= 1
+    def _on_reply(self, epoch: int, cf: Any) -> None:
+        if epoch == self._epoch:
+            self._in_flight -= 1
         try:
             results = cf.result()
         except Exception as exc:  # RayActorError, ActorUnavailableError, ...
@@ -119,7 +124,7 @@ class ActorLink:
         waiting = self._waiting
         for op_id, ok, payload in results:
             fut = waiting.pop(op_id, None)
-            if fut is None or fut.done():  # cancelled by a timeout meanwhile
+            if fut is None or fut.done():  # cancelled by a timeout, or an earlier run's
                 continue
             try:
                 value = decode(payload)

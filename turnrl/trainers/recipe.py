@@ -287,18 +287,25 @@ def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
 
 def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
              ) -> dict[str, Any]:
-    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed."""
+    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed;
+    plus the mean episode return the same way (``score_*``: WebShop's task score, where
+    success, a perfect score, is rare for small models)."""
     panel = eval_panel(cfg, host)
-    per_seed = []
+    per_seed, scores = [], []
     for seed in cfg.eval.seeds:
         groups = rollout(policy, panel[info.rank::info.world], cfg, host,
                          seed=10_000_019 + seed, group_size=1)
         won = sum(e.won for g in groups for e in g.episodes)
-        counts = all_reduce_sum(torch.tensor([float(won), float(len(groups))]), info)
+        ret = sum(e.total_reward for g in groups for e in g.episodes)
+        counts = all_reduce_sum(torch.tensor([float(won), float(len(groups)), float(ret)],
+                                             dtype=torch.float64), info)
         per_seed.append(float(counts[0] / max(counts[1].item(), 1.0)))
+        scores.append(float(counts[2] / max(counts[1].item(), 1.0)))
     result = {"mean": float(np.mean(per_seed)), "std": float(np.std(per_seed)),
-              "per_seed": per_seed}
-    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f} "
+              "per_seed": per_seed, "score_mean": float(np.mean(scores)),
+              "score_std": float(np.std(scores)), "score_per_seed": scores}
+    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f}, "
+              f"return {result['score_mean']:.3f} ± {result['score_std']:.3f} "
               f"({len(panel)} tasks x {len(per_seed)} seeds)")
     return result
 

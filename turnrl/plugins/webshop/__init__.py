@@ -30,5 +30,6 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         tiers=("small", "full"),
         eval_split="test",
         prompt="turnrl.plugins.webshop.prompt:render_prompt",
+        vocabulary="turnrl.plugins.webshop.tasks:vocabulary",
         check_options={"max_tasks": 100, "expert_min_success": 0.95},
     )

@@ -20,6 +20,11 @@ do (web_agent_site/envs/web_agent_text_env.py), quirks included:
   ``info["task_score"]``; reward = the score (default) or verl-agent's ``10 x (score == 1)``
   (``reward="verl"``). ``won`` = score 1. Truncation after ``max_steps`` (15, verl-agent's).
 
+``lenient_actions=True`` (off by default; not the original's behaviour) first rewrites an action
+that only differs from an admissible one in whitespace -- ``click [ 3 . 4 fl oz ]`` ->
+``click[3.4 fl oz]``, ``search [ a , b ]`` -> ``search[a , b]`` -- for models whose tokenizer
+cannot reproduce spacing (the CPU quickstart's word-level tiny model).
+
 ``state_key`` = page + product + chosen options (+ query and page number on results): the
 state without history, for GiGPO/HGPO step matching. ``Observation.actions`` is the list
 verl-agent shows its model: ``search[<your query>]`` where the page has a search bar, then
@@ -44,6 +49,8 @@ PRODUCT_WINDOW = 10
 SEARCH_PLACEHOLDER = "search[<your query>]"
 SUB_PAGES = ("Description", "Features", "Reviews", "Attributes")
 _ACTION = re.compile(r"(.+)\[(.+)\]")
+_LOOSE = re.compile(r"\s*(search|click)\s*\[\s*(.*?)\s*\]\s*", re.DOTALL)
+_SPACE = re.compile(r"\s+")
 MAX_EAGER_NOUNS = 20_000
 """Catalogs up to this size get every title's nouns in one spaCy pass (then cached on disk);
 larger ones (the original's 1.18M products) compute a title's nouns when it is first bought."""
@@ -78,7 +85,7 @@ class WebShopSim:
     """Async ``Env`` for one WebShop session over a catalog (from the task's data)."""
 
     def __init__(self, *, max_steps: int = MAX_STEPS, reward: str = "score",
-                 show_attrs: bool = False) -> None:
+                 show_attrs: bool = False, lenient_actions: bool = False) -> None:
         if max_steps < 1:
             raise ValueError(f"webshop max_steps must be >= 1, got {max_steps}")
         if reward not in REWARDS:
@@ -86,6 +93,7 @@ class WebShopSim:
         self.max_steps = max_steps
         self.reward_mode = reward
         self.show_attrs = show_attrs
+        self.lenient_actions = lenient_actions
         self.catalog: Catalog | None = None
         self.goal: dict[str, Any] = {}
         self.closed = False
@@ -118,6 +126,8 @@ class WebShopSim:
         if self.catalog is None:
             raise RuntimeError("WebShopSim.step called before reset()")
         self.t += 1
+        if self.lenient_actions:
+            action = self._snap(action)
         name, arg = parse_action(action)
         if arg is not None:
             arg = arg.lower()
@@ -142,6 +152,19 @@ class WebShopSim:
 
     async def close(self) -> None:
         self.closed = True
+
+    def _snap(self, action: str) -> str:
+        """``lenient_actions``: the admissible action this one differs from only in spaces."""
+        m = _LOOSE.fullmatch(action)
+        if m is None:
+            return action
+        name, arg = m.group(1), m.group(2)
+        if name == "click" and arg.lower() not in self.clickables:
+            squeezed = _SPACE.sub("", arg.lower())
+            hits = [c for c in self.clickables if _SPACE.sub("", c) == squeezed]
+            if len(hits) == 1:
+                arg = hits[0]
+        return f"{name}[{arg}]"
 
     # ------------------------------------------------------------------ the server side
     def _index(self) -> None:

@@ -50,3 +50,24 @@ def make_tasks(split: str, *, tier: str = "small", source: str = "generated", se
                        "instruction": catalog.goals[i]["instruction_text"],
                        "goal": catalog.goals[i]})
             for i in chosen]
+
+
+def vocabulary(*, tier: str = "small", source: str = "generated", seed: int = 0,
+               goal_seed: int = 233, human_goals: bool = False, data_dir: str | None = None,
+               **_: Any) -> list[str]:
+    """Every text of a catalog a model may read or write (titles, ASINs as shown and as
+    clicked, prices, options, descriptions, attributes, instructions): the tiny model's
+    vocabulary source (``turnrl.inference.tiny``), so no product word is ``<unk>``."""
+    if source == "index":
+        return []
+    catalog = get_catalog(CatalogSpec(source=source, tier=tier, seed=seed, data_dir=data_dir,
+                                      human_goals=human_goals, goal_seed=goal_seed))
+    texts: list[str] = []
+    for p in catalog.products:
+        texts += [p["asin"], p["asin"].lower(), p["Title"], p["Price"], p["Description"],
+                  p["category"], p["query"], p["product_category"], *p["BulletPoints"],
+                  *p["Attributes"]]
+        for name, values in p["options"].items():
+            texts += [name, *values]
+    texts += [g["instruction_text"] for g in catalog.goals]
+    return texts

@@ -31,7 +31,8 @@ PEAK = ("PEAK High Top Mens Basketball Shoes Lou Williams Streetball Master Brea
         "Outdoor Sneakers")
 SAIREED_LONG = ("Saireed UL Listed 2 Prong Power Cord for JBL Bar 3.1 Bar 2.1 Channel 4K Ultra "
                 "HD Soundbar Home Theater System Subwoofer")
-SAIREED = "Saireed UL Listed 2 Prong Power Cord for JBL Bar 3.1 Bar 2.1 Channel 4K Ultra HD Soundbar"
+SAIREED = ("Saireed UL Listed 2 Prong Power Cord for JBL Bar 3.1 Bar 2.1 Channel 4K Ultra HD "
+           "Soundbar")
 BRST = ("BRST AC Power Cord Outlet Socket Cable Plug Lead for Panasonic SC-HT830V DVD/VCR Combo "
         "Home Theater System")
 RUSTIC = "Rusticware 921ORB Kitchen and Bath Cabinet Knob"
@@ -155,7 +156,8 @@ def test_get_reward_verbose_info_shape() -> None:
                     "category_match": True, "title_score": 1.0, "r_option": 1.0,
                     "w_option": 1 / 3, "r_price": False, "w_price": 1 / 3}
     _, no_options = get_reward(bought, {**goal, "goal_options": {}}, 5.0, {}, verbose=True)
-    assert "r_option" not in no_options and no_options["r_price"] is True
+    assert "r_option" not in no_options
+    assert no_options["r_price"] is True
 
 
 def test_normalize_color_first_match_in_list_order() -> None:

@@ -64,7 +64,9 @@ def test_click_search_is_listed_but_rejected(task: Task) -> None:
     before = s.obs
     tr = s.do("click[search]")
     assert tr.info["valid_action"] is False
-    assert tr.observation == before and tr.reward == 0 and not tr.done
+    assert tr.observation == before
+    assert tr.reward == 0
+    assert not tr.done
 
 
 @pytest.mark.parametrize("action", ["", "search[]", "search", "buy", "click[nothing]",
@@ -127,7 +129,8 @@ def test_options_are_remembered_and_cleared_on_the_way_back(
     assert s.obs.state_key == f"description|{asin}|{json.dumps(chosen, sort_keys=True)}"
     assert s.obs.actions == ("click[back to search]", "click[< prev]")
     s.do("click[< prev]")
-    assert s.obs.state_key.startswith(f"item|{asin}|") and json.loads(
+    assert s.obs.state_key.startswith(f"item|{asin}|")
+    assert json.loads(
         s.obs.state_key.split("|", 2)[2]) == chosen
     s.do("click[< prev]")  # back to the results clears them (search_results resets options)
     assert s.obs.state_key == f"results|{query_for(product)}|1"
@@ -155,10 +158,14 @@ def test_buying_the_goal_scores_one(task: Task, product: dict[str, Any]) -> None
     for value in goal["goal_options"].values():
         s.do(f"click[{value}]")
     tr = s.do("click[buy now]")
-    assert tr.terminated and not tr.truncated
-    assert tr.reward == 1.0 and tr.info["task_score"] == 1.0 and tr.info["won"] is True
+    assert tr.terminated
+    assert not tr.truncated
+    assert tr.reward == 1.0
+    assert tr.info["task_score"] == 1.0
+    assert tr.info["won"] is True
     assert tr.info["reward_info"]["r_type"] == 1.0
-    assert tr.observation.actions == () and tr.observation.state_key.startswith("done|")
+    assert tr.observation.actions == ()
+    assert tr.observation.state_key.startswith("done|")
     assert tr.observation.text.startswith("Thank you for shopping with us! [SEP] Your code:")
     assert " [SEP] 1.0 [SEP] Reward Details [SEP] None" in tr.observation.text
 
@@ -187,7 +194,9 @@ def test_truncation_after_max_steps(task: Task) -> None:
     assert not s.do("click[search]").done
     assert not s.do("search[a]").done
     tr = s.do("click[next >]")
-    assert tr.truncated and not tr.terminated and tr.reward == 0.0
+    assert tr.truncated
+    assert not tr.terminated
+    assert tr.reward == 0.0
     default = WebShopSim()
     assert default.max_steps == 15
 

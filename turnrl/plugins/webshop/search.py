@@ -88,9 +88,10 @@ class SavedIndex:
 
     def get_scores(self, ids: list[int]) -> np.ndarray:
         scores = np.zeros(self.num_docs, dtype=np.float32)
-        for i in ids:
-            start, end = int(self.indptr[i]), int(self.indptr[i + 1])
-            np.add.at(scores, self.indices[start:end], self.data[start:end])
+        spans = [(int(self.indptr[i]), int(self.indptr[i + 1])) for i in ids]
+        if spans:  # one scatter-add in query-token order, as bm25s sums
+            np.add.at(scores, np.concatenate([self.indices[a:b] for a, b in spans]),
+                      np.concatenate([self.data[a:b] for a, b in spans]))
         return scores
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import turnrl
@@ -63,6 +64,7 @@ def agentgym_app() -> Any:
     from aiohttp import web
 
     envs: dict[int, FakeWebAgentTextEnv] = {}
+    ids = itertools.count(7)
     routes = web.RouteTableDef()
 
     def env_of(request: web.Request) -> FakeWebAgentTextEnv:
@@ -70,7 +72,7 @@ def agentgym_app() -> Any:
 
     @routes.post("/create")
     async def create(request: web.Request) -> web.Response:
-        idx = len(envs) + 7
+        idx = next(ids)
         envs[idx] = await asyncio.to_thread(FakeWebAgentTextEnv, observation_mode="text")
         return web.json_response(idx)
 

@@ -206,3 +206,16 @@ def test_token_set_ratio_equals_thefuzz() -> None:
 ])
 def test_token_set_ratio_hand_computed(a: object, b: object, expected: int) -> None:
     assert token_set_ratio(a, b) == expected
+
+
+def test_batched_tagging_equals_one_title_at_a_time() -> None:
+    """The catalog's noun cache is filled with ``nlp.pipe``; the original tags one title per
+    call. Same tags on the generated titles (and on the original's fixture titles)."""
+    from turnrl.plugins.webshop import reward
+    from turnrl.plugins.webshop.catalog import CatalogSpec, get_catalog
+
+    nlp = reward._load_nlp()
+    titles = [p["name"] for p in get_catalog(CatalogSpec(tier="small")).products[:30]]
+    titles += [SNEAKERS, PEAK, SAIREED, BRST, RUSTIC, MINKISSY]
+    batched = [reward._nouns_of(doc) for doc in nlp.pipe(titles, batch_size=256)]
+    assert batched == [reward._nouns_of(nlp(t)) for t in titles]

@@ -14,7 +14,9 @@ BACKENDS = {
 
 def make_env(*, backend: str = "sim", **options: Any) -> Any:
     """One WebShop environment. ``sim`` options: ``max_steps`` (15), ``reward`` (``score`` =
-    the task score on a purchase, ``verl`` = 10 x (score == 1)), ``show_attrs`` (False).
+    the task score on a purchase, ``verl`` = 10 x (score == 1)), ``show_attrs`` (False: the
+    item page's ``Attributes`` button, off in the original text env), ``lenient_actions``
+    (False; True accepts actions that differ from an admissible one only in spacing).
     ``original``: ``webshop_path`` (a WebShop checkout) plus ``WebAgentTextEnv`` keyword
     arguments; ``agentgym``: ``url`` of an AgentGym WebShop server. See ``adapters.py``."""
     target = BACKENDS.get(backend)

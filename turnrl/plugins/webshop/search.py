@@ -7,8 +7,8 @@ default English analyzer, keeping the top ``SEARCH_RETURN_N = 50``. The special 
 ``<r>`` (50 random products), ``<a>`` (products with an attribute), ``<c>`` (a category) and
 ``<q>`` (a scraping query) bypass the index, as in ``get_top_n_product_from_keywords``.
 
-How the ranking can differ from Lucene's (not measured: pyserini 0.17 needs JDK 11, today's
-pyserini JDK 21, and neither JDK nor pyserini's jars can be installed on this machine):
+How the ranking can differ from Lucene's (not measured side by side yet: the original pins
+pyserini 0.17 for JDK 11, current pyserini needs JDK 21, Debian 12 ships JDK 17; owed):
 
 * Analyzer: Lucene's StandardTokenizer (UAX#29 word breaks) + possessive filter + its 33
   English stop words + Porter stemmer is approximated by a regex tokenizer (letters/digits,

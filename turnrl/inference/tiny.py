@@ -52,7 +52,8 @@ async def collect_env_texts(env_name: str, *, tasks_per_split: int = 16, max_ste
     first ``tasks_per_split`` tasks of every split, built with the run's own ``env_options``
     (factory) and ``task_options`` (panel builder): options that change the tasks (a larger
     grid, another data source) change the words, and a word the vocabulary lacks becomes
-    ``<unk>`` for the whole run.
+    ``<unk>`` for the whole run. An environment whose words are not all met in a few episodes
+    (WebShop's catalog) registers ``vocabulary=callable(**task_options) -> texts`` too.
     """
     from turnrl.core.host import get_host
 
@@ -60,6 +61,13 @@ async def collect_env_texts(env_name: str, *, tasks_per_split: int = 16, max_ste
     spec = host.env(env_name)
     rng = random.Random(f"tiny/{env_name}/{seed}")
     texts: list[str] = ["system", "user", "assistant"]
+    vocabulary = spec.extras.get("vocabulary")
+    if vocabulary is not None:  # the env's own word list (e.g. a whole product catalog)
+        if isinstance(vocabulary, str):
+            from turnrl.core.host import import_target
+
+            vocabulary = import_target(vocabulary)
+        texts += list(vocabulary(**(task_options or {})))
     for split in spec.splits:
         for task in host.tasks(env_name, split, **(task_options or {}))[:tasks_per_split]:
             for mode in ("expert", "random"):

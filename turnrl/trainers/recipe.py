@@ -284,7 +284,9 @@ def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
 
 def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
              ) -> dict[str, Any]:
-    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed.
+    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed;
+    plus the mean episode return the same way (``score_*``: WebShop's task score, where
+    success, a perfect score, is rare for small models).
 
     Wins over *every* episode of the panel: a failed episode (timeout, env or policy error)
     counts as a failure, exactly as ``turnrl eval`` counts it, so an outage cannot raise the
@@ -293,20 +295,26 @@ def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
     from turnrl.core.rollout_progress import FAILED_STATUSES
 
     panel = eval_panel(cfg, host)
-    per_seed, failed = [], 0.0
+    per_seed, scores, failed = [], [], 0.0
     for seed in cfg.eval.seeds:
         groups = rollout(policy, panel[info.rank::info.world], cfg, host,
                          seed=10_000_019 + seed, group_size=1)
         eps = [e for g in groups for e in g.episodes]
         won = sum(e.won and e.status not in FAILED_STATUSES for e in eps)
         bad = sum(e.status in FAILED_STATUSES for e in eps)
-        counts = all_reduce_sum(torch.tensor([float(won), float(len(eps)), float(bad)]), info)
+        ret = sum(e.total_reward for e in eps)
+        counts = all_reduce_sum(torch.tensor([float(won), float(len(eps)), float(bad),
+                                              float(ret)], dtype=torch.float64), info)
         per_seed.append(float(counts[0] / max(counts[1].item(), 1.0)))
+        scores.append(float(counts[3] / max(counts[1].item(), 1.0)))
         failed += float(counts[2])
     result = {"mean": float(np.mean(per_seed)), "std": float(np.std(per_seed)),
-              "per_seed": per_seed, "failed": int(failed)}
+              "per_seed": per_seed, "failed": int(failed),
+              "score_mean": float(np.mean(scores)), "score_std": float(np.std(scores)),
+              "score_per_seed": scores}
     note = f", {int(failed)} episodes failed with an error (counted as lost)" if failed else ""
-    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f} "
+    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f}, "
+              f"return {result['score_mean']:.3f} ± {result['score_std']:.3f} "
               f"({len(panel)} tasks x {len(per_seed)} seeds{note})")
     return result
 

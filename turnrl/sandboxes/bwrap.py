@@ -48,7 +48,7 @@ from turnrl.sandboxes.cgroups import RunCgroup, cgroup_manager
 from turnrl.sandboxes.interpreter import check_bindable, resolve_interpreter
 from turnrl.sandboxes.process import collect, shell_exit_code
 from turnrl.sandboxes.results import classify
-from turnrl.sandboxes.wrapper import SCRIPT, parse_report
+from turnrl.sandboxes.wrapper import SCRIPT, parse_report, wrapper_args
 
 INSTALL_HINT = ("bubblewrap is not installed: `apt-get install bubblewrap` (Debian/Ubuntu), "
                 "`dnf install bubblewrap` (Fedora) or `pacman -S bubblewrap` (Arch)")
@@ -152,24 +152,24 @@ class BwrapSandbox:
                      "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp"]
             open(report_path, "wb").close()
             args += ["--bind", report_path, "/.turnrl/report"]
+            input_spec = "none"
             if session:
                 stream = (state or b"") + (tario.pack(request.files) if request.files else b"")
                 args += ["--ro-bind", _write(run_dir, "restore", stream), "/.turnrl/restore"]
+                input_spec = "file:/.turnrl/restore"
             else:
                 for path, data in request.files.items():
                     fd = _memfd("file", data)
                     fds.append(fd)
                     perms = "0755" if data.startswith(b"#!") else "0644"
                     args += ["--perms", perms, "--file", str(fd), f"{WORKDIR}/{path}"]
-            fetch_mode = "all" if session else ("list" if request.fetch else "none")
-            if fetch_mode == "list":
-                names = "\n".join(request.fetch).encode() + b"\n"
-                args += ["--ro-bind", _write(run_dir, "fetch", names), "/.turnrl/fetch"]
             args += ["--remount-ro", "/", "--chdir", WORKDIR]
             argv = [self.interpreter.executable if a == PYTHON else a for a in request.argv]
-            inner = ["/bin/sh", "-c", SCRIPT, "sh", "1" if session else "0", fetch_mode,
-                     f"{request.timeout:.3f}", *self._rlimit_args(limits, request.timeout),
-                     "--", *argv]
+            inner = ["/bin/sh", "-c", SCRIPT, "sh",
+                     *wrapper_args(input_spec=input_spec,
+                                   fetch=None if session else request.fetch,
+                                   seconds=request.timeout, report="/.turnrl/report"),
+                     *self._rlimit_args(limits, request.timeout), "--", *argv]
             full = [self.bwrap, *args, "--", *inner]
             if self.cgroups is not None:
                 try:
@@ -193,7 +193,7 @@ class BwrapSandbox:
             group.kill_members()
             oom = group.oom_killed()
             await asyncio.to_thread(group.remove)
-        started, exit_status, tar_bytes = parse_report(report)
+        started, exit_status, _, tar_bytes = parse_report(report)
         if collected.start_error:
             return sandbox_error(collected.start_error, collected.duration_s), None
         if not started and not collected.timed_out:

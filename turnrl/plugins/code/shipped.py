@@ -372,7 +372,8 @@ ASSERT = [
     _assert("assert-sort-copy", "Write a function sort_copy(items) returning a sorted copy "
             "without changing items.",
             "def sort_copy(items):\n    return sorted(items)",
-            ["assert sort_copy(data) == [1, 2, 3]", "sort_copy(data)\nassert data == [3, 1, 2]"],
+            ["assert sort_copy(data) == [1, 2, 3]", "sort_copy(data)\nassert data == [3, 1, 2]",
+             "assert sort_copy([]) == []"],
             setup="data = [3, 1, 2]"),
     _assert("assert-stack", "Write a class Stack with push(x), pop() (returns the top item) "
             "and __len__.",

@@ -142,16 +142,25 @@ def _parse_plain(text: str) -> ParsedAction:
     return ParsedAction(action, bool(action))
 
 
+def _parse_raw(text: str) -> ParsedAction:
+    """The whole reply, unchanged (case, newlines, indentation): the environment parses it."""
+    return ParsedAction(text, bool(text.strip()))
+
+
 _VERL_AGENT = PromptTemplate(_render_verl_agent, parse_verl_agent, _format_verl_agent,
                              stop=("</action>",))
 TEMPLATES: dict[str, PromptTemplate] = {
     "verl-agent": _VERL_AGENT,
     "auto": _VERL_AGENT,
     "plain": PromptTemplate(_render_plain, _parse_plain, lambda a: a, stop=("\n",)),
+    "raw": PromptTemplate(_render_plain, _parse_raw, lambda a: a),
 }
+"""``raw`` renders like ``plain`` but sends the whole reply, as written, to the environment:
+for environments whose actions are multi-line answers they parse themselves (code blocks)."""
 DEFAULT_TEMPLATE = "auto"
 """``auto``: the environment's own prompt when its plugin registers one (``prompt=`` extra,
-see ``env_template``), else ``verl-agent``. The rollout engine resolves it per environment."""
+see ``env_template``), else the template it names (``template="raw"`` extra), else
+``verl-agent``. The rollout engine resolves it per environment."""
 
 TASK_MARKER = "Your task is to: "
 
@@ -175,7 +184,10 @@ def env_template(prompt: Callable[..., str]) -> PromptTemplate:
 
 def resolve_template(name: str, env_spec: Any = None) -> PromptTemplate:
     """The template for ``name`` in an environment: ``auto`` picks the env's own prompt."""
-    prompt = getattr(env_spec, "extras", {}).get("prompt") if env_spec is not None else None
+    extras = getattr(env_spec, "extras", {}) if env_spec is not None else {}
+    prompt = extras.get("prompt")
+    if name == "auto" and prompt is None and isinstance(extras.get("template"), str):
+        return get_template(extras["template"])
     if name == "auto" and prompt is not None:
         if isinstance(prompt, str):
             from turnrl.core.host import import_target

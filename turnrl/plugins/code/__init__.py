@@ -26,4 +26,5 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         splits=("train", "valid", "test"),
         description="Multi-turn Python programming with test feedback (turnrl set + HumanEval)",
         check_options={"timeout": 120, "marks": ["slow"]},
+        template="raw",  # answers are multi-line code: the whole reply goes to the env
     )

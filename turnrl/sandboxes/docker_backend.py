@@ -184,7 +184,7 @@ class DockerSandbox:
                    *wrapper_args(input_spec=f"stdin:{len(payload)}" if payload else "none",
                                  fetch=request.fetch, seconds=request.timeout,
                                  report=f"stderr:{marker}", oomfile="auto", clean=clean),
-                   *prlimits, "--", *argv]
+                   "prlimit", *prlimits, "--", *argv]
         report_room = ((limits.disk_mb << 20) if request.fetch else 0) + 4096
         deadline = time.monotonic() + request.timeout + HOST_SLACK_S
         outcome: ExecOutcome = await self._call(

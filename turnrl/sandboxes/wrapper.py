@@ -10,15 +10,17 @@ minbase root and on any Linux host). In order:
    ``N`` bytes of stdin (``stdin:N``, Docker, where stdin is the only way in); the rest of stdin
    is the program's;
 3. in ``file`` report mode, write ``S`` to the report: the sandbox is set up;
-4. run the program under ``timeout -s KILL`` (the sandbox survives the program's time-out)
-   with its rlimits set by ``prlimit``; the report descriptor is closed for it;
+4. run the program — under ``timeout -s KILL`` when given seconds (a session or a container
+   must survive the program's time-out; otherwise the host's deadline kills the whole sandbox)
+   and after ``prlimit`` when the caller puts it first; the report descriptor is closed for it;
 5. ``kill -s KILL -- -1``: every process the program left behind (daemons, forked children)
    dies before anything is read back — nothing outlives the run;
 6. report ``X<exit status> <oom>`` (``oom`` is 1 when the memory cgroup's ``oom_kill`` counter
    moved during the run) and then, when asked, a tar stream of the fetched paths (or of the
    whole working directory for a session).
 
-Arguments: ``input fetch seconds report oomfile clean [names...] [prlimit options] -- program``:
+Arguments: ``input fetch seconds report oomfile clean [names...] command...`` (``seconds`` 0:
+no time-out of its own; ``command`` may start with ``prlimit OPTIONS --``):
 ``input`` is ``none``, ``file:PATH`` or ``stdin:N``; ``fetch`` is ``none``, ``all`` or
 ``list:K`` followed by ``K`` names; ``report`` is a file path (bound in from the host) or
 ``stderr:MARKER`` (the report follows ``MARKER`` at the end of stderr, where Docker has no
@@ -57,7 +59,7 @@ if [ "$oomf" = auto ]; then
 fi
 ooms() { [ "$oomf" = - ] || sed -n 's/^oom_kill //p' "$oomf" 2>/dev/null; }
 before=$(ooms)
-timeout -s KILL "$seconds" prlimit "$@" 3>&-
+if [ "$seconds" = 0 ]; then "$@" 3>&-; else timeout -s KILL "$seconds" "$@" 3>&-; fi
 rc=$?
 kill -s KILL -- -1 2>/dev/null
 oom=0
@@ -75,7 +77,7 @@ assert WORKDIR == "/sandbox"  # the script names it literally (it cds there and 
 
 def wrapper_args(*, input_spec: str, fetch: tuple[str, ...] | None, seconds: float,
                  report: str, oomfile: str = "-", clean: bool = False) -> list[str]:
-    """The wrapper's own arguments (before the prlimit options); ``fetch=None`` asks for the
+    """The wrapper's own arguments (before the command); ``fetch=None`` asks for the
     whole working directory, ``()`` for nothing."""
     if fetch is None:
         fetch_args = ["all"]

@@ -13,19 +13,22 @@ import pytest
 
 from turnrl.sandboxes import SandboxUnavailable
 
-from .conftest import run
+from .conftest import run, unavailable
 
 pytestmark = pytest.mark.docker
 
 
 def docker_or_skip(**options: Any) -> Any:
-    pytest.importorskip("docker")
+    try:
+        import docker  # noqa: F401
+    except ImportError:
+        unavailable("the docker SDK is not installed", "TURNRL_REQUIRE_DOCKER")
     from turnrl.sandboxes.docker_backend import DockerSandbox
 
     try:
         return DockerSandbox(**options)
     except SandboxUnavailable as exc:
-        pytest.skip(f"docker sandbox unavailable: {exc}")
+        unavailable(f"docker sandbox unavailable: {exc}", "TURNRL_REQUIRE_DOCKER")
 
 
 @pytest.fixture(scope="module")

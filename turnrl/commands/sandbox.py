@@ -57,10 +57,13 @@ def run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from turnrl.sandboxes.docker_build import DEFAULT_IMAGE, build_image, check_tag
 
-    client = _docker_client()
     tag = check_tag(args.tag or DEFAULT_IMAGE)
-    how = build_image(client, tag=tag, base=args.base, mirror=args.mirror, force=args.force,
-                      log=lambda message: print(message, file=sys.stderr, flush=True))
+    client = _docker_client()
+    try:
+        how = build_image(client, tag=tag, base=args.base, mirror=args.mirror, force=args.force,
+                          log=lambda message: print(message, file=sys.stderr, flush=True))
+    finally:
+        client.close()
     print(f"{tag}: {how}")
     return 0
 
@@ -116,26 +119,24 @@ def _hostile(args: argparse.Namespace) -> int:
 def _reap(args: argparse.Namespace) -> int:
     from turnrl.sandboxes.docker_pool import reap_orphans
 
-    print(f"removed {reap_orphans(_docker_client())} container(s)")
+    client = _docker_client()
+    try:
+        print(f"removed {reap_orphans(client)} container(s)")
+    finally:
+        client.close()
     return 0
 
 
 def _docker_client() -> Any:
     from turnrl.sandboxes.api import SandboxUnavailable
-    from turnrl.sandboxes.docker_backend import START_HINT
+    from turnrl.sandboxes.docker_backend import connect_engine
 
     try:
-        import docker
+        import docker  # noqa: F401
     except ImportError:
         raise SandboxUnavailable("the docker SDK is missing: pip install 'turnrl[docker]'") \
             from None
-    try:
-        client = docker.from_env(timeout=600)
-        client.ping()
-    except Exception as exc:
-        raise SandboxUnavailable(f"no Docker engine is reachable ({exc}); {START_HINT}") \
-            from None
-    return client
+    return connect_engine(timeout=600)
 
 
 ACTIONS = {"build": _build, "serve": _serve, "run": _run, "hostile": _hostile, "reap": _reap}

@@ -64,6 +64,31 @@ BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": W
             "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 
 
+def connect_engine(*, timeout: int) -> Any:
+    """A pinged docker SDK client, or ``SandboxUnavailable`` saying how to start an engine.
+
+    A ``unix://`` socket that does not exist is refused before the SDK is asked (its failed
+    connect would leave a socket object behind)."""
+    import os
+
+    import docker
+
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if host.startswith("unix://") and not os.path.exists(host[len("unix://"):]):
+        raise SandboxUnavailable(f"no Docker engine is reachable (no socket at {host}); "
+                                 f"{START_HINT}")
+    client = None
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except Exception as exc:
+        if client is not None:
+            client.close()
+        raise SandboxUnavailable(f"no Docker engine is reachable ({exc}); {START_HINT}") \
+            from None
+    return client
+
+
 class DockerOptions(BaseModel):
     """Options of ``make_sandbox("docker", ...)``."""
 
@@ -90,15 +115,11 @@ class DockerSandbox:
         except ImportError:
             raise SandboxUnavailable(
                 "the docker SDK is missing: pip install 'turnrl[docker]'") from None
-        try:
-            self.client = docker.from_env(timeout=120)
-            self.client.ping()
-        except Exception as exc:
-            raise SandboxUnavailable(f"no Docker engine is reachable ({exc}); "
-                                     f"{START_HINT}") from None
+        self.client = connect_engine(timeout=120)
         try:
             self.client.images.get(self.options.image)
         except docker.errors.ImageNotFound:
+            self.client.close()
             raise SandboxUnavailable(f"image {self.options.image!r} is not built: run "
                                      "`turnrl sandbox build`") from None
         reap_orphans(self.client)
@@ -158,7 +179,12 @@ class DockerSandbox:
         await self.pool.fill()
 
     async def close(self) -> None:
+        """Remove the pool's containers and close the engine connections (idempotent; the
+        sandbox starts a new pool if it is used again)."""
         await self.pool.close()
+        self.pool = ContainerPool(self.client, self.spec, self.options.pool_size, self.executor,
+                                  self.options.max_uses)
+        self.client.close()
 
     async def __aenter__(self) -> DockerSandbox:
         return self

@@ -64,11 +64,15 @@ BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": W
             "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 
 
-def connect_engine(*, timeout: int) -> Any:
-    """A pinged docker SDK client, or ``SandboxUnavailable`` saying how to start an engine.
+def connect_engine(*, timeout: int, connections: int = 64) -> Any:
+    """A pinged docker SDK client for ``DOCKER_HOST`` (default: the standard socket), or
+    ``SandboxUnavailable`` saying how to start an engine.
 
     A ``unix://`` socket that does not exist is refused before the SDK is asked (its failed
-    connect would leave a socket object behind)."""
+    connect would leave a socket object behind). The SDK keeps one connection pool per URL
+    and closes the least recently used beyond ``num_pools`` — with a container pool, every
+    container and every exec has its own URLs, so under concurrency it closed pools other
+    threads were using; the client gets room for thousands, and ``connections`` per pool."""
     import os
 
     import docker
@@ -79,7 +83,8 @@ def connect_engine(*, timeout: int) -> Any:
                                  f"{START_HINT}")
     client = None
     try:
-        client = docker.from_env(timeout=timeout)
+        client = docker.DockerClient(**docker.utils.kwargs_from_env(), timeout=timeout,
+                                     num_pools=4096, max_pool_size=connections)
         client.ping()
     except Exception as exc:
         if client is not None:
@@ -115,7 +120,7 @@ class DockerSandbox:
         except ImportError:
             raise SandboxUnavailable(
                 "the docker SDK is missing: pip install 'turnrl[docker]'") from None
-        self.client = connect_engine(timeout=120)
+        self.client = connect_engine(timeout=120, connections=self.options.threads)
         try:
             self.client.images.get(self.options.image)
         except docker.errors.ImageNotFound:

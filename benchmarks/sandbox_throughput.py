@@ -7,7 +7,9 @@ subprocess; then the code environment's episodes per second with its expert.
 
 The program (``print(sum(range(1000)))``) is written to a file and run by the same interpreter
 on every row. ``bare`` is ``asyncio.create_subprocess_exec`` of that interpreter in a temporary
-directory: the floor any sandbox pays. Backends take turns in ``--rounds`` interleaved batches
+directory, in a new session like every backend's process (on a shared machine the kernel's
+autogroup scheduler gives each session its own share: a bare run left in the caller's session
+measured 4x slower at concurrency 8): the floor any sandbox pays. Backends take turns in ``--rounds`` interleaved batches
 per concurrency level (so machine load drifts alike on every row). ``docker-cold`` makes a
 container per run (``pool_size=0``, fewer runs); ``docker-warm`` runs in a started pool of
 ``max(level, 2)`` containers (capped at 8).
@@ -48,7 +50,8 @@ def bare_runner() -> Callable[[], Awaitable[float]]:
         start = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "main.py", cwd=directory, env={"PATH": "/usr/bin:/bin"},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True)
         out, _ = await proc.communicate()
         if out.decode() != EXPECTED:
             raise RuntimeError(f"bare run printed {out!r}")

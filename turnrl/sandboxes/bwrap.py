@@ -184,7 +184,7 @@ class BwrapSandbox:
                                        report="/.turnrl/report"),
                          *([self.tools["prlimit"], *rlimits] if session else []), *argv]
             full = [self.bwrap, *args, "--", *inner]
-            if not session:  # rlimits on bwrap itself, inherited by the program
+            if not session and self.cgroups is None:  # rlimits on bwrap, for the program
                 full = [self.tools["prlimit"], *rlimits, *full]
             if self.cgroups is not None:
                 try:
@@ -193,7 +193,11 @@ class BwrapSandbox:
                                                limits.processes + overhead)
                 except OSError as exc:
                     return sandbox_error(f"could not create the run's cgroup: {exc}"), None
-                full = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", *group.procs_files, "--", *full]
+                # one shell joins the cgroup and (one-shot runs) sets the rlimits: a process
+                # start fewer than `prlimit`, which counts on a busy machine
+                script = _JOIN_CGROUP + ("" if session else _ulimits(limits, request.timeout))
+                full = ["/bin/sh", "-c", script + 'exec "$@"', "sh", *group.procs_files, "--",
+                        *full]
             collected = await collect(
                 full, env=self._environment(request.env), stdin=request.stdin,
                 timeout=request.timeout + (HOST_SLACK_S if session else 0.0),
@@ -322,7 +326,16 @@ class BwrapSession:
 # --------------------------------------------------------------------------- helpers
 _JOIN_CGROUP = ('for f in "$@"; do [ "$f" = -- ] && break; '
                 'echo $$ >"$f" || { echo "turnrl sandbox: cannot join cgroup $f" >&2; exit 126; }; '
-                'shift; done; shift; exec "$@"')
+                'shift; done; shift; ')
+
+
+def _ulimits(limits: Limits, timeout: float) -> str:
+    """The one-shot rlimits as POSIX ``ulimit`` builtins (dash and bash alike: ``-f`` counts
+    512-byte blocks); the soft CPU limit sends SIGXCPU, the hard one a second later kills."""
+    cpu = limits.cpu_limit(timeout)
+    return (f"ulimit -S -t {cpu} && ulimit -H -t {cpu + 1} && ulimit -n {limits.open_files} && "
+            f"ulimit -c 0 && ulimit -f {limits.file_size_mb * 2048} || "
+            '{ echo "turnrl sandbox: cannot set rlimits" >&2; exit 126; }; ')
 
 
 def _memfd(name: str, data: bytes) -> int:

@@ -83,13 +83,32 @@ def write(directory: str, name: str, data: bytes) -> str:
 @functools.lru_cache(maxsize=1)
 def private_dir() -> str:
     """This process's directory for per-run channel files (RAM-backed ``/dev/shm`` when there
-    is one), private to this user and removed at exit."""
+    is one), private to this user and removed at exit; those of dead processes (killed before
+    their exit handlers ran) are removed here."""
     import atexit
 
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    directory = tempfile.mkdtemp(prefix="turnrl-sbx-", dir=base)
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else \
+        tempfile.gettempdir()
+    for entry in os.scandir(base):
+        parts = entry.name.split("-")
+        if entry.name.startswith("turnrl-sbx-") and len(parts) > 3 and parts[2].isdigit() \
+                and not _alive(int(parts[2])) and entry.is_dir(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == os.getuid():
+                    shutil.rmtree(entry.path, ignore_errors=True)
+    directory = tempfile.mkdtemp(prefix=f"turnrl-sbx-{os.getpid()}-", dir=base)
     atexit.register(shutil.rmtree, directory, True)
     return directory
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def with_files(result: ExecResult, files: dict[str, bytes]) -> ExecResult:

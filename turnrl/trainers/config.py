@@ -24,8 +24,9 @@ class ModelConfig(Section):
     """Tiny model width."""
     layers: int = Field(2, ge=1)
     """Tiny model depth (decoder layers)."""
-    heads: int = Field(4, ge=1)
-    """Tiny model attention heads."""
+    heads: int = Field(2, ge=1)
+    """Tiny model attention heads (``hidden_size / heads`` must be >= 32, the narrowest head
+    vLLM's CPU attention accepts, so ``hf`` and ``vllm`` run the same model)."""
     random_init: bool = False
     """``hf`` only: build from the config with random weights (benchmarks without weights)."""
 

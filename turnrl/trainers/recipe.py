@@ -192,7 +192,7 @@ def build_model(cfg: TrainConfig, host: Any) -> tuple[torch.nn.Module, Any]:
         from turnrl.inference.tiny import build_tiny
 
         lm, tok = build_tiny(cfg.env.name, seed=cfg.seed, hidden_size=cfg.model.hidden_size,
-                             layers=cfg.model.layers, host=host,
+                             layers=cfg.model.layers, heads=cfg.model.heads, host=host,
                              env_options=dict(cfg.env.options),
                              task_options=dict(cfg.env.task_options))
     else:

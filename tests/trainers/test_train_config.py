@@ -44,13 +44,13 @@ def test_quickstart_is_the_cpu_hgpo_recipe() -> None:
         ("loss.agg=mean", "loss.agg"),
         ("loss.dual_clip=0.5", "loss.dual_clip"),
         ("trainer.ppo_epoch=2", "trainer.ppo_epoch: unknown field"),
-        ("loss.tis_cap=2", "needs old_logprobs: recompute"),
+        ("loss.tis_cap=2 loss.old_logprobs=rollout", "needs old_logprobs: recompute"),
         ("sft.enabled=true", None),
     ],
 )
 def test_bad_values_name_the_field(override: str, message: str | None) -> None:
     if message is None:
-        assert load_config(None, [override], model=TrainConfig).sft.enabled
+        assert load_config(None, override.split(), model=TrainConfig).sft.enabled
         return
     with pytest.raises(ConfigError, match=message):
-        load_config(None, [override], model=TrainConfig)
+        load_config(None, override.split(), model=TrainConfig)

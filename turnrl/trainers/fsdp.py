@@ -104,15 +104,20 @@ class LogProbModel(nn.Module):
 
     ``forward(input_ids_BL, attention_mask_BL, targets_BL, mask_BL)`` returns ``(logp_BL,
     entropy_BL)`` with zeros where ``mask_BL`` is 0. Only masked positions reach the vocabulary
-    projection, so prompt tokens cost a transformer pass but no ``H x V`` matmul.
+    projection, so prompt tokens cost a transformer pass but no ``H x V`` matmul. A constant
+    logit factor of the model (Cohere, Granite) is folded into the temperature; soft-capped or
+    biased heads are refused at construction (``turnrl.trainers.logits``).
     """
 
     def __init__(self, lm: nn.Module, *, temperature: float = 1.0, kernel_backend: str = "auto"
                  ) -> None:
+        from turnrl.trainers.logits import logit_multiplier
+
         super().__init__()
         self.lm = lm
         self.temperature = temperature
         self.kernel_backend = kernel_backend
+        self.logit_multiplier = logit_multiplier(lm)
 
     def forward(self, input_ids_BL: torch.Tensor, attention_mask_BL: torch.Tensor,
                 targets_BL: torch.Tensor, mask_BL: torch.Tensor
@@ -126,7 +131,8 @@ class LogProbModel(nn.Module):
         hidden_NH = hidden_BLH[sel]
         weight_VH = self.lm.get_output_embeddings().weight
         logp_N, ent_N = fused_logprob_entropy(hidden_NH, weight_VH, targets_BL[sel],
-                                              self.temperature, backend=self.kernel_backend)
+                                              self.temperature / self.logit_multiplier,
+                                              backend=self.kernel_backend)
         logp_BL = torch.zeros(mask_BL.shape, dtype=logp_N.dtype, device=logp_N.device)
         ent_BL = torch.zeros(mask_BL.shape, dtype=ent_N.dtype, device=ent_N.device)
         return logp_BL.masked_scatter(sel, logp_N), ent_BL.masked_scatter(sel, ent_N)

@@ -18,7 +18,6 @@ How it departs from a textbook PPO loop:
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 import time
@@ -36,11 +35,17 @@ from turnrl.trainers.fsdp import (
     LogProbModel,
     all_reduce_sum,
     distributed,
-    full_state_dict,
     shard,
 )
 from turnrl.trainers.logging import MetricsLogger
+from turnrl.trainers.mismatch import prepare_old_logprobs
 from turnrl.trainers.plots import write_learning_curve
+from turnrl.trainers.rollout_backend import (
+    close_policy,
+    export_weights,
+    make_rollout_policy,
+    push_weights,
+)
 from turnrl.trainers.sft import expert_groups, jsonl_groups, run_sft, successful_rows
 from turnrl.trainers.update import (
     StepStats,
@@ -67,7 +72,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
     host = get_host()
     lm, tokenizer = build_model(cfg, host)
-    policy = make_policy(lm, tokenizer, info)
+    policy = make_rollout_policy(cfg, lm, tokenizer, info, run_dir)
     model = shard(LogProbModel(lm, temperature=cfg.policy.sampling.temperature or 1.0,
                                kernel_backend=cfg.trainer.kernel_backend), info,
                   mixed_precision=cfg.trainer.mixed_precision,
@@ -132,6 +137,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
         logger.log(it, metrics)
         say(info, f"iter {it}: success {metrics['success']:.2f} reward "
                   f"{metrics['reward']:.2f} loss {metrics['loss']:+.4f} "
+                  f"|dlogp| {metrics.get('mismatch/mean_abs', 0.0):.1e} "
                   f"({t1 - t0:.1f}s rollout, {t2 - t1:.1f}s train)")
         if cfg.checkpoint.every and it % cfg.checkpoint.every == 0:
             checkpoint.save(ckpt_dir, it, model=model, optimizer=optimizer, scheduler=scheduler,
@@ -148,7 +154,8 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
                              "tasks": len(eval_panel(cfg, host)), "seeds": list(cfg.eval.seeds)}
     if info.is_main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-        export(policy, tokenizer, run_dir / "final")
+    export_weights(model, tokenizer, run_dir / "final", info)
+    close_policy(policy)
     logger.close()
     if info.is_main and (plot := write_learning_curve(run_dir)) is not None:
         say(info, f"learning curve: {plot}")
@@ -185,9 +192,9 @@ def build_model(cfg: TrainConfig, host: Any) -> tuple[torch.nn.Module, Any]:
     """The causal LM to train and its tokenizer (``model.source``)."""
     from turnrl.core.config import ConfigError
 
-    if cfg.policy.backend != "hf":
-        raise ConfigError(f"policy.backend: got {cfg.policy.backend!r}, the trainer needs the "
-                          "in-process 'hf' backend (it shares weights with the trainer)")
+    if cfg.policy.backend not in ("hf", "vllm"):
+        raise ConfigError(f"policy.backend: got {cfg.policy.backend!r}, the trainer needs an "
+                          "in-process backend it can push weights into ('hf' or 'vllm')")
     if cfg.model.source == "tiny":
         from turnrl.inference.tiny import build_tiny
 
@@ -204,13 +211,6 @@ def build_model(cfg: TrainConfig, host: Any) -> tuple[torch.nn.Module, Any]:
         else:
             lm = AutoModelForCausalLM.from_pretrained(cfg.policy.model, dtype=torch.float32)
     return lm.train(), tok
-
-
-def make_policy(lm: torch.nn.Module, tokenizer: Any, info: DistInfo) -> Any:
-    """An ``hf`` policy on a private copy of the weights (the trainer's copy gets sharded)."""
-    from turnrl.inference.hf import HFPolicy
-
-    return HFPolicy(copy.deepcopy(lm).eval().to(info.device), tokenizer)
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> tuple[Any, Any]:
@@ -245,11 +245,6 @@ def make_reference(model: LogProbModel, cfg: TrainConfig, info: DistInfo, path: 
     for p in ref.parameters():
         p.requires_grad_(False)
     return ref.eval()
-
-
-def push_weights(model: LogProbModel, policy: Any) -> None:
-    """Gather full weights (collective) and load them into the inference backend."""
-    policy.load_weights(full_state_dict(model))
 
 
 def rollout_config(cfg: TrainConfig, seed: int) -> Any:
@@ -337,10 +332,7 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     parts = [order[k::cfg.trainer.mini_batches] for k in range(cfg.trainer.mini_batches)]
     batches = [micro_batches(rows, part, cfg.trainer.micro_batch_tokens, info, pad_id)
                for part in parts]
-    if cfg.loss.old_logprobs == "recompute":
-        for mbs in batches:
-            for mb, old in zip(mbs, logprobs(model, mbs), strict=True):
-                mb.old_logp_BL = old
+    measured = prepare_old_logprobs(model, batches, rows, cfg, info)  # pi_old, mismatch/*
     refs = [logprobs(ref_model, mbs) if ref_model is not None else None for mbs in batches]
     token_loss = ppo_token_loss(cfg.loss)
     history: list[StepStats] = []
@@ -354,7 +346,7 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     return {"loss": first["loss"], "loss_last": last["loss"], "grad_norm": last["grad_norm"],
             "tokens": first["tokens"], "clip_frac": last.get("clip_frac", 0.0),
             "entropy": first.get("entropy", 0.0), "approx_kl": last.get("approx_kl", 0.0),
-            "kl": last.get("kl", 0.0)}
+            "kl": last.get("kl", 0.0)} | measured
 
 
 def episode_metrics(groups: list[Any], info: DistInfo) -> dict[str, float]:
@@ -371,10 +363,3 @@ def audit(batch: Any, adv: np.ndarray) -> dict[str, float]:
     from turnrl.trainers.advantages.audit import audit_advantages
 
     return audit_advantages(batch, adv) if len(batch) else {}
-
-
-def export(policy: Any, tokenizer: Any, out: Path) -> None:
-    """The final weights as a Hugging Face directory (``turnrl eval --policy hf:DIR``)."""
-    policy.model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-

@@ -13,11 +13,14 @@ slow       more than a few seconds (pip installs, real      ``--run-slow``
 docker     a running Docker engine                          ``--run-docker``
 browser    Chromium (Playwright)                            ``--run-browser``
 gpu        a CUDA device                                    ``--run-gpu``
+vllm       vLLM installed (its pins clash with the main     ``--run-vllm``
+           venv: ``.ci/extra.d/50-vllm.sh`` builds its own
+           venv and runs ``-m vllm`` there)
 =========  ==============================================  =====================
 
 ``--run-all`` switches every tier on. ``.ci/run`` sets ``TURNRL_TEST_TIERS=slow,docker,browser``
-(what the CI machine can run) and runs the README's test command unchanged; ``gpu`` tests run
-on the lent GPU machine.
+(what the CI machine can run) and runs the README's test command unchanged, so the ``vllm``
+tier stays off in the main run; ``gpu`` tests run on the lent GPU machine.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import os
 
 import pytest
 
-TIERS: tuple[str, ...] = ("slow", "docker", "browser", "gpu")
+TIERS: tuple[str, ...] = ("slow", "docker", "browser", "gpu", "vllm")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

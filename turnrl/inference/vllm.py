@@ -250,16 +250,23 @@ class VLLMPolicy:
         if job is None or not out.finished:
             return
         del self._running[job.request_id]
-        _resolve(job, [self._completion(job.prompt_ids, o) for o in
+        _resolve(job, [self._completion(job.prompt_ids, o, job.params.stop) for o in
                        sorted(out.outputs, key=lambda o: o.index)])
 
-    def _completion(self, prompt_ids: list[int], o: Any) -> Completion:
+    def _completion(self, prompt_ids: list[int], o: Any, stop: list[str]) -> Completion:
         ids = list(o.token_ids)
         logprobs = [float(step[tok].logprob) for tok, step in zip(ids, o.logprobs or [],
                                                                    strict=False)]
-        return Completion(text=o.text, prompt_ids=list(prompt_ids), token_ids=ids,
+        return Completion(text=self._text(ids, stop), prompt_ids=list(prompt_ids), token_ids=ids,
                           logprobs=logprobs if len(logprobs) == len(ids) else [],
                           finish_reason=o.finish_reason or "stop")
+
+    def _text(self, ids: list[int], stop: list[str]) -> str:
+        """The ``hf`` backend's text for the same tokens: decoded in one piece (vLLM's
+        incremental detokenizer can differ in spacing), cut just after the first stop string."""
+        text = self.tokenizer.decode(ids, skip_special_tokens=True)
+        cuts = [text.find(s) + len(s) for s in stop or () if s in text]
+        return text[:min(cuts)] if cuts else text
 
     def _fail_running(self, exc: BaseException) -> None:
         for job in self._running.values():

@@ -61,7 +61,7 @@ def test_fused_groups_must_be_pushed_whole() -> None:
 def test_model_directory_checks(tmp_path: Path) -> None:
     with pytest.raises(EngineStartError, match="no model directory at"):
         check_model_dir(str(tmp_path / "missing"), on_cpu=True)
-    with pytest.raises(EngineStartError, match="has no config.json"):
+    with pytest.raises(EngineStartError, match=r"has no config\.json"):
         check_model_dir(str(tmp_path), on_cpu=True)
     (tmp_path / "config.json").write_text(json.dumps(
         {"hidden_size": 64, "num_attention_heads": 4}))
@@ -87,7 +87,8 @@ def test_tiny_models_have_heads_vllm_accepts(tmp_path: Path) -> None:
 
     out = save_model_dir(model, _Tok(), tmp_path / "m")
     check_model_dir(str(out), on_cpu=True)
-    assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
+    assert (out / "model.safetensors").exists()
+    assert (out / "tokenizer.json").exists()
 
 
 @pytest.mark.skipif(HAS_VLLM, reason="checks the error shown when vLLM is NOT installed")

@@ -125,7 +125,8 @@ def test_a_request_over_the_model_length_fails_alone(engine: Any) -> None:
                                     return_exceptions=True)
 
     good, bad = _run(go())
-    assert isinstance(bad, Exception) and "512" in str(bad)
+    assert isinstance(bad, Exception)
+    assert "512" in str(bad)
     assert len(good[0].token_ids) >= 1
 
 
@@ -177,7 +178,7 @@ def test_half_a_fused_group_is_refused_and_nothing_changes(engine: Any,
                                                            tiny: tuple[Any, Any]) -> None:
     model, _ = tiny
     q = "model.layers.0.self_attn.q_proj.weight"
-    with pytest.raises(ValueError, match="fused with .*k_proj.weight"):
+    with pytest.raises(ValueError, match=r"fused with .*k_proj\.weight"):
         engine.load_weights({q: model.state_dict()[q] + 1.0})
     with pytest.raises(ValueError, match="strict=True"):
         engine.load_weights({"model.norm.weight": model.state_dict()["model.norm.weight"]},
@@ -222,4 +223,5 @@ def test_cli_eval_with_the_vllm_backend(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
-    assert metrics["episodes"] == 4 and metrics["errors"] == 0
+    assert metrics["episodes"] == 4
+    assert metrics["errors"] == 0

@@ -69,7 +69,8 @@ def test_completions_with_prompt_ids_token_ids_and_logprobs(server: Any, tiny: t
     out = _generate(policy, reqs)
     for req, c in zip(reqs, out, strict=True):
         assert c.prompt_ids == render_chat(tok, req.messages)
-        assert c.token_ids and len(c.logprobs) == len(c.token_ids)
+        assert c.token_ids
+        assert len(c.logprobs) == len(c.token_ids)
         assert c.logprobs == pytest.approx(_hf_logprobs(model, c.prompt_ids, c.token_ids),
                                            abs=1e-4)
 
@@ -86,7 +87,8 @@ def test_chat_completions_with_logprobs(server: Any, tiny: tuple[Any, Any]) -> N
     model, tok = tiny
     policy = OpenAIPolicy(server.url)  # no tokenizer: the server renders the chat template
     (c,) = _generate(policy, [_request("go north", max_tokens=5, seed=3)])
-    assert c.token_ids and len(c.logprobs) == len(c.token_ids)
+    assert c.token_ids
+    assert len(c.logprobs) == len(c.token_ids)
     prompt = render_chat(tok, [{"role": "user", "content": "go north"}])
     if c.prompt_ids:
         assert c.prompt_ids == prompt
@@ -127,9 +129,11 @@ def test_turnrl_eval_against_the_server(server: Any, tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
-    assert metrics["episodes"] == 4 and metrics["errors"] == 0
+    assert metrics["episodes"] == 4
+    assert metrics["errors"] == 0
     episodes = [json.loads(line) for line in
                 (tmp_path / "ev" / "episodes.jsonl").read_text().splitlines() if line.strip()]
     steps = [s for e in episodes for s in e["steps"]]
-    assert steps and all(s["response_ids"] and len(s["response_logprobs"]) ==
+    assert steps
+    assert all(s["response_ids"] and len(s["response_logprobs"]) ==
                          len(s["response_ids"]) for s in steps)

@@ -31,8 +31,8 @@ QUICKSTART = str(Path(__file__).resolve().parents[2] / "turnrl" / "tasks" / "qui
 
 def _group(logprobs: list[float] | None) -> EpisodeGroup:
     task = Task(env="toy-env", id="t0", split="train", seed=0, data={})
-    step = Step(observation=Observation(text="obs"), action="go north", reward=1.0, done=True, valid=True,
-                state_key="s", prompt_ids=[1, 2, 3], response_ids=[4, 5],
+    step = Step(observation=Observation(text="obs"), action="go north", reward=1.0, done=True,
+                valid=True, state_key="s", prompt_ids=[1, 2, 3], response_ids=[4, 5],
                 response_logprobs=logprobs or [], loss_mask=1)
     ep = Episode(id="e0", group_id="g0", task=task, steps=[step])
     return EpisodeGroup(group_id="g0", task=task, episodes=[ep])
@@ -113,15 +113,16 @@ def test_rejection_follows_drkernel_and_zeroes_the_loss_mask() -> None:
     assert list(expected.keep_turn) == [True, True, False, False]
     assert dropped == 2
     assert mbs[0].mask_BL.sum() == 4  # kept rows untouched
-    assert mbs[1].mask_BL.sum() == 0 and mbs[1].adv_BL.abs().sum() == 0
+    assert mbs[1].mask_BL.sum() == 0
+    assert mbs[1].adv_BL.abs().sum() == 0
 
 
 def test_mismatch_config_is_checked() -> None:
     from turnrl.core.config import ConfigError
 
-    with pytest.raises(ConfigError, match="mismatch: .*low"):
+    with pytest.raises(ConfigError, match=r"mismatch: .*low"):
         load_config(None, ["mismatch.low=2", "mismatch.high=1"], model=TrainConfig)
-    with pytest.raises(ConfigError, match="mismatch.threshold"):
+    with pytest.raises(ConfigError, match=r"mismatch\.threshold"):
         load_config(None, ["mismatch.threshold=0"], model=TrainConfig)
 
 

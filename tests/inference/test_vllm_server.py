@@ -137,3 +137,31 @@ def test_turnrl_eval_against_the_server(server: Any, tmp_path: Path) -> None:
     assert steps
     assert all(s["response_ids"] and len(s["response_logprobs"]) ==
                          len(s["response_ids"]) for s in steps)
+
+
+def test_tokens_come_back_as_token_ids(server: Any, tiny: tuple[Any, Any]) -> None:
+    """The raw answer to the fields OpenAIPolicy sends: ``token_id:<id>`` tokens whose ids and
+    log-probs are the ones the client parses (``_from_completion``)."""
+    import aiohttp
+
+    from turnrl.inference.openai import _from_completion
+
+    _, tok = tiny
+    prompt = render_chat(tok, [{"role": "user", "content": "go north"}])
+    body = {"model": server.model, "prompt": prompt, "max_tokens": 5, "seed": 4, "logprobs": 0,
+            "return_tokens_as_token_ids": True, "include_stop_str_in_output": True}
+
+    async def go() -> dict[str, Any]:
+        async with aiohttp.ClientSession() as session, \
+                session.post(server.url + "/completions", json=body) as resp:
+            assert resp.status == 200
+            return await resp.json()
+
+    data = asyncio.run(go())
+    choice = data["choices"][0]
+    tokens = choice["logprobs"]["tokens"]
+    assert tokens
+    assert all(t.startswith("token_id:") for t in tokens)
+    parsed = _from_completion(choice, prompt, data)  # without return_token_ids: from the tokens
+    assert parsed.token_ids == [int(t.split(":", 1)[1]) for t in tokens]
+    assert parsed.logprobs == choice["logprobs"]["token_logprobs"]

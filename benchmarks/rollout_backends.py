@@ -61,6 +61,7 @@ def start_backend(name: str, model_dir: Path, work: Path) -> tuple[Any, Any, flo
     from turnrl.inference.openai import OpenAIPolicy
     from turnrl.inference.vllm_server import VLLMServer
 
+    work.mkdir(parents=True, exist_ok=True)
     server = VLLMServer(model_dir, log_path=work / "server.log", ready_timeout_s=900).start()
     policy = OpenAIPolicy(server.url, tokenizer=str(model_dir), weights_dir=str(work / "push"),
                           weight_reload="vllm")

@@ -72,23 +72,36 @@ def play_episodes(policy: Any, groups: int, group_size: int) -> tuple[float, flo
     """``(episodes/s, generated tokens/s, episodes)`` on toy-env train tasks."""
     from turnrl.core.host import get_host
     from turnrl.core.policy import SamplingParams
-    from turnrl.core.rollout import RolloutConfig, run_groups_sync
+    from turnrl.core.rollout import RolloutConfig, run_groups
 
     host = get_host()
     tasks = host.tasks("toy-env", "train")[:groups]
     config = RolloutConfig(max_steps=10, history_length=0, template="plain", seed=1,
                            sampling=SamplingParams(max_tokens=4, temperature=1.0),
                            progress=False)
-    t0 = time.perf_counter()
-    played = run_groups_sync("toy-env", tasks, policy, group_size=group_size, config=config,
-                             host=host)
-    wall = time.perf_counter() - t0
+
+    async def go() -> tuple[list[Any], float]:
+        t0 = time.perf_counter()
+        played = await run_groups("toy-env", tasks, policy, group_size=group_size,
+                                  config=config, host=host)
+        wall = time.perf_counter() - t0
+        await _close_http(policy)
+        return played, wall
+
+    played, wall = asyncio.run(go())
     eps = [e for g in played for e in g.episodes]
     tokens = sum(len(s.response_ids) for e in eps for s in e.steps)
     failed = sum(e.status != "ok" and e.status != "truncated" for e in eps)
     if failed:
         raise RuntimeError(f"{failed} episodes failed: {[e.error for e in eps][:2]}")
     return len(eps) / wall, tokens / wall, len(eps)
+
+
+async def _close_http(policy: Any) -> None:
+    """An ``OpenAIPolicy``'s HTTP session belongs to the event loop that opened it: close it
+    before that loop ends (each measurement here runs in its own ``asyncio.run``)."""
+    if type(policy).__name__ == "OpenAIPolicy":
+        await policy.close()
 
 
 def raw_generate(policy: Any, requests: int, gen_tokens: int) -> float:
@@ -102,8 +115,7 @@ def raw_generate(policy: Any, requests: int, gen_tokens: int) -> float:
         t0 = time.perf_counter()
         out = await policy.generate(reqs)
         wall = time.perf_counter() - t0
-        if hasattr(policy, "close") and type(policy).__name__ == "OpenAIPolicy":
-            await policy.close()  # its HTTP session belongs to this event loop
+        await _close_http(policy)
         return wall, sum(len(c.token_ids) for c in out)
 
     wall, tokens = asyncio.run(go())

@@ -59,6 +59,9 @@ from turnrl.inference.vllm_weights import (
 CPU_KV_CACHE_BYTES = 1 << 30
 """KV-cache reservation on CPU when the caller gives none (vLLM's own default is a share of
 the machine's RAM)."""
+DEFAULT_PACKED = {"qkv_proj": ("q_proj", "k_proj", "v_proj"),
+                  "gate_up_proj": ("gate_proj", "up_proj")}
+"""vLLM's fused groups for Llama-family models (used when the worker cannot be asked)."""
 MIN_CPU_HEAD_DIM = 32
 """vLLM's CPU attention kernels refuse narrower heads."""
 
@@ -162,7 +165,7 @@ class VLLMPolicy:
         items = weights.items() if isinstance(weights, Mapping) else weights
         with self._quiesced():
             seen: list[str] = []
-            for bucket in layer_buckets(_cpu_tensors(items), self.bucket_bytes):
+            for bucket in layer_buckets(_full_tensors(items), self.bucket_bytes):
                 names = [name for name, _ in bucket]
                 check_packed_groups(names, self._packed)
                 self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": bucket})
@@ -298,12 +301,17 @@ class VLLMPolicy:
                 self._cond.notify_all()
 
     def _packed_modules(self) -> dict[str, list[str]]:
+        """The model's fused groups. Read from the worker; an engine core in another process
+        may refuse a function-valued RPC, and then the Llama/Qwen layout is assumed."""
         def read(worker: Any) -> dict[str, list[str]]:
             model = worker.model_runner.model
             return {k: list(v) for k, v in
                     (getattr(model, "packed_modules_mapping", None) or {}).items()}
 
-        return self.llm.collective_rpc(read)[0]
+        try:
+            return self.llm.collective_rpc(read)[0]
+        except Exception:
+            return {k: list(v) for k, v in DEFAULT_PACKED.items()}
 
     def _check_complete(self, seen: list[str]) -> None:
         expected = checkpoint_tensor_names(self.model_path)
@@ -327,9 +335,9 @@ def _resolve(job: _Job, result: Any) -> None:
         job.loop.call_soon_threadsafe(set_)
 
 
-def _cpu_tensors(items: Iterable[tuple[str, Any]]) -> Iterable[tuple[str, Any]]:
-    """Full (gathered), detached, contiguous tensors, one at a time (the iterator may be the
-    trainer's collective gather: it is consumed in order, exactly once)."""
+def _full_tensors(items: Iterable[tuple[str, Any]]) -> Iterable[tuple[str, Any]]:
+    """Full (gathered), detached, contiguous tensors, one at a time, on the device they come
+    from (the iterator may be the trainer's collective gather: consumed in order, once)."""
     for name, value in items:
         tensor = value.full_tensor() if hasattr(value, "full_tensor") else value
         yield name, tensor.detach().contiguous()

@@ -53,6 +53,7 @@ from turnrl.core.policy import Completion, GenerationRequest, SamplingParams
 from turnrl.inference.vllm_weights import (
     DEFAULT_BUCKET_BYTES,
     check_packed_groups,
+    checkpoint_tensor_names,
     layer_buckets,
 )
 
@@ -377,17 +378,6 @@ def check_model_dir(model: str, *, on_cpu: bool) -> None:
         raise EngineStartError(
             f"vllm policy: {model!r} has attention heads of size {head_dim}; vLLM's CPU "
             f"backend needs >= {MIN_CPU_HEAD_DIM} (build tiny models with fewer, wider heads)")
-
-
-def checkpoint_tensor_names(model: str) -> set[str]:
-    """Tensor names stored in a model directory's safetensors files (headers only)."""
-    from safetensors import safe_open
-
-    names: set[str] = set()
-    for file in sorted(Path(model).glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as f:
-            names.update(f.keys())
-    return names
 
 
 def make_vllm_policy(spec: str, **options: Any) -> VLLMPolicy:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 DEFAULT_BUCKET_BYTES = 256 << 20
@@ -71,6 +72,17 @@ def check_packed_groups(names: Sequence[str], packed: Mapping[str, Sequence[str]
                 raise ValueError(
                     f"load_weights: {name} is fused with {', '.join(missing)} into "
                     f"{parent}.{fused} in vLLM; push all of them together (got only some)")
+
+
+def checkpoint_tensor_names(model: str | Path) -> set[str]:
+    """Tensor names stored in a model directory's safetensors files (headers only)."""
+    from safetensors import safe_open
+
+    names: set[str] = set()
+    for file in sorted(Path(model).glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as f:
+            names.update(f.keys())
+    return names
 
 
 def _nbytes(tensor: Any) -> int:

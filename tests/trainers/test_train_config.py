@@ -22,7 +22,7 @@ def test_there_are_shipped_configs() -> None:
 @pytest.mark.parametrize("path", TASKS, ids=lambda p: p.name)
 def test_shipped_config_parses_and_names_its_command(path: Path) -> None:
     cfg = load_config(path, model=TrainConfig)
-    assert cfg.policy.backend == "hf"
+    assert cfg.policy.backend in ("hf", "vllm")  # the in-process backends the trainer feeds
     first = path.read_text().splitlines()[0]
     assert first.startswith("# ")
     assert "turnrl" in first

@@ -15,7 +15,7 @@ from turnrl.core.policy import TrainablePolicy
 from turnrl.inference.hf import HFPolicy
 from turnrl.inference.openai import OpenAIPolicy
 from turnrl.trainers.fsdp import LogProbModel
-from turnrl.trainers.rollout_backend import iter_full_tensors, push_weights
+from turnrl.trainers.weight_push import iter_full_tensors, push_weights
 
 
 def _backend_classes() -> list[type]:

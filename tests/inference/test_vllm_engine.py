@@ -189,7 +189,7 @@ def test_half_a_fused_group_is_refused_and_nothing_changes(engine: Any,
 def test_trainer_push_reaches_the_engine(engine: Any, tiny: tuple[Any, Any],
                                          fresh_weights: None) -> None:
     from turnrl.trainers.fsdp import LogProbModel
-    from turnrl.trainers.rollout_backend import push_weights
+    from turnrl.trainers.weight_push import push_weights
 
     model, tok = tiny
     trainer = LogProbModel(copy.deepcopy(model).train())

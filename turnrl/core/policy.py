@@ -73,6 +73,10 @@ class Policy(Protocol):
       rendering costs as much as a fast environment's step.
     * ``end_episode(episode_id: str) -> None``: called once per finished episode (per seat), so
       a stateful policy can drop what it kept for that episode.
+    * ``async check() -> None``: one cheap question to the backend (a server: is it there, does
+      it serve the model?) that raises with a readable message when not. ``turnrl eval`` and
+      ``turnrl rollout`` call it once before a rollout and exit 2 on failure, instead of letting
+      every episode fail in turn.
     """
 
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class HFPolicy:
         if self.device != next(model.parameters()).device:
             self.model.to(self.device)
         self.eos_ids = _eos_ids(model, tokenizer)
+        self.cache_arg = kv_cache_name(model)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._lock = threading.Lock()  # model use vs. weight loading
         self._queue: asyncio.Queue[_Pending] | None = None
@@ -109,6 +111,7 @@ class HFPolicy:
         if isinstance(weights, torch.nn.Module):
             with self._lock:
                 self.model = weights.eval()
+                self.cache_arg = kv_cache_name(self.model)
             return
         items = weights.items() if isinstance(weights, Mapping) else weights
         state = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v) for k, v in items}
@@ -183,12 +186,12 @@ class HFPolicy:
         finish = ["length"] * n
         active = [True] * n
         max_new = max(r.sampling.max_tokens for r in requests)
-        cache = None
+        cache, cache_arg = None, self.cache_arg
         step_ids, step_pos = ids, positions
         for t in range(max_new):
             out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
-                             past_key_values=cache, use_cache=True)
-            cache = out.past_key_values
+                             use_cache=True, **{cache_arg: cache})
+            cache = out[cache_arg]
             toks, logps = _sample_batch(out.logits[:, -1, :].float(), requests, temps, greedy,
                                         gens)
             next_tok = torch.tensor(toks, dtype=torch.long)
@@ -221,6 +224,18 @@ class HFPolicy:
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         cuts = [text.find(s) + len(s) for s in stop if s in text]
         return text[:min(cuts)] if cuts else text
+
+
+def kv_cache_name(model: Any) -> str:
+    """The name of the KV cache in ``model.forward``'s arguments and outputs.
+
+    Recent transformers 5 releases renamed ``past_key_values`` to ``cache`` (argument and output
+    field; 5.24 warns, ``FutureWarning``, on the old spelling); earlier releases only know
+    ``past_key_values``. We read which one this model's ``forward`` takes, once per model,
+    instead of pinning transformers or comparing version strings.
+    """
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def _generator(sp: SamplingParams) -> Any:
@@ -287,20 +302,34 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
 
 
 def make_hf_policy(spec: str, **options: Any) -> HFPolicy:
-    """Factory for ``--policy hf:PATH`` (a saved model directory) or ``hf:tiny`` (the embedded
-    tiny model built for ``options["env"]``)."""
-    env = options.pop("env", None)
-    host = options.pop("host", None)
-    if spec in ("tiny", "") or spec.startswith("tiny"):
-        if env is None:
-            raise ValueError("hf:tiny needs the environment name to build its vocabulary")
-        from turnrl.inference.tiny import build_tiny
+    """Factory for ``--policy hf:PATH`` (a saved model directory), ``hf:tiny`` or
+    ``hf:tiny:SEED`` (the embedded tiny model built for ``options["env"]``).
 
-        seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
-        model, tok = build_tiny(env, seed=seed, host=host)
-        return HFPolicy(model, tok, **options)
+    Only those two spellings build the random tiny model: anything else is a path, and a path
+    that is not a saved model directory is refused naming it (a typo must not silently train
+    or evaluate a random network).
+    """
     from pathlib import Path
 
-    if not Path(spec).exists():
-        raise FileNotFoundError(f"hf policy: no model directory at {spec!r}")
+    env = options.pop("env", None)
+    host = options.pop("host", None)
+    name, _, seed_text = spec.partition(":")
+    if name == "tiny":
+        if env is None:
+            raise ValueError("hf:tiny needs the environment name to build its vocabulary")
+        if seed_text and not seed_text.lstrip("-").isdigit():
+            raise ValueError(f"hf:tiny:SEED takes an integer seed, got {seed_text!r}")
+        from turnrl.inference.tiny import build_tiny
+
+        model, tok = build_tiny(env, seed=int(seed_text or 0), host=host)
+        return HFPolicy(model, tok, **options)
+    if not spec:
+        raise ValueError("hf needs a saved model directory (hf:PATH) or the embedded tiny "
+                         "model (hf:tiny, hf:tiny:SEED)")
+    path = Path(spec)
+    if not path.is_dir():
+        raise ValueError(f"no model directory at {spec!r} (hf:PATH takes a directory written by "
+                         "save_pretrained; hf:tiny builds the embedded tiny model)")
+    if not (path / "config.json").is_file():
+        raise ValueError(f"{spec!r} is not a saved transformers model (no config.json in it)")
     return HFPolicy.from_pretrained(spec, **options)

@@ -2,8 +2,12 @@
 
 Requests go out concurrently (bounded by ``max_concurrency`` connections), one HTTP call per
 generation request; the server does the batching. Transient failures (connection refused or
-reset, HTTP 429 and 5xx) are retried with exponential backoff; when the server stays
-unreachable the error names the URL.
+reset, HTTP 408, 429 and 5xx) are retried by ``tenacity`` with jittered exponential backoff
+(``wait_random_exponential``: full jitter, so many episodes that failed together do not retry
+in lock-step), and a ``Retry-After`` header (seconds or an HTTP date) is honoured, up to
+``max_backoff_s``; when the server stays unreachable the error names the URL. ``check()`` asks
+the server once (``GET /models``, no retries) so a command can refuse a wrong or unreachable
+URL before it starts a rollout, instead of failing every episode in turn.
 
 Token ids and log-probs, so the trainer never re-tokenises text:
 
@@ -25,8 +29,18 @@ distribution, before temperature); ``hf`` reports temperature-scaled ones (see `
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import time
 from collections.abc import Sequence
 from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from turnrl.core.context import render_chat
 from turnrl.core.policy import Completion, GenerationRequest, SamplingParams
@@ -36,6 +50,44 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 class ServerError(RuntimeError):
     """The server could not be reached or kept failing; the message names the URL."""
+
+
+class _Transient(Exception):
+    """One failed attempt worth retrying; ``retry_after`` is the server's ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class _WaitRetryAfterOrJitter:
+    """tenacity wait: the server's ``Retry-After`` when it sent one, else jittered exponential
+    backoff; both capped at ``cap`` seconds."""
+
+    def __init__(self, backoff_s: float, cap: float) -> None:
+        self.jitter = wait_random_exponential(multiplier=backoff_s, max=cap)
+        self.cap = cap
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        after = getattr(exc, "retry_after", None)
+        if after is not None:
+            return min(float(after), self.cap)
+        return float(self.jitter(state))
 
 
 def normalize_url(url: str) -> str:
@@ -51,7 +103,8 @@ class OpenAIPolicy:
 
     def __init__(self, base_url: str, *, model: str | None = None, tokenizer: Any = None,
                  api_key: str | None = None, max_concurrency: int = 64, retries: int = 4,
-                 backoff_s: float = 0.5, request_timeout_s: float = 600.0,
+                 backoff_s: float = 0.5, max_backoff_s: float = 30.0,
+                 request_timeout_s: float = 600.0,
                  vllm_extras: bool = True, weights_dir: str | None = None,
                  weight_reload: str = "turnrl") -> None:
         self.base_url = normalize_url(base_url)
@@ -72,6 +125,7 @@ class OpenAIPolicy:
         self.max_concurrency = max_concurrency
         self.retries = retries
         self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
         self.request_timeout_s = request_timeout_s
         self.vllm_extras = vllm_extras
         self._session: Any = None
@@ -80,6 +134,33 @@ class OpenAIPolicy:
     # ------------------------------------------------------------------ Policy API
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
         return list(await asyncio.gather(*(self._one(r) for r in requests)))
+
+    async def check(self, timeout_s: float = 10.0) -> None:
+        """Ask the server once (``GET /models``, no retries, its own session) whether it is
+        there and serves a model; raise ``ServerError`` naming the URL and the error. Commands
+        call it before a rollout (``Policy.check``)."""
+        import aiohttp
+
+        url = self.base_url + "/models"
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        try:
+            async with aiohttp.ClientSession(
+                    headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)) as session, \
+                    session.get(url) as resp:
+                if resp.status >= 400:
+                    raise ServerError(f"{url} answered HTTP {resp.status}: "
+                                      f"{(await resp.text())[:200]}")
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise ServerError(f"no OpenAI-compatible server at {url}: "
+                              f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+        ids = [str(m.get("id")) for m in (data.get("data") or []) if isinstance(m, dict)] \
+            if isinstance(data, dict) else []
+        if not ids:
+            raise ServerError(f"{url} lists no model (is it an OpenAI-compatible server?)")
+        if self.model is not None and self.model not in ids:
+            raise ServerError(f"{url} does not serve model {self.model!r}; it serves "
+                              f"{', '.join(ids[:5])}")
 
     async def close(self) -> None:
         if self._session is not None:
@@ -160,26 +241,36 @@ class OpenAIPolicy:
         return await self._request("POST", path, body)
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+        url = self.base_url + path
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=_WaitRetryAfterOrJitter(self.backoff_s, self.max_backoff_s),
+            retry=retry_if_exception_type(_Transient), reraise=True)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(method, url, body)
+        except _Transient as exc:
+            raise ServerError(f"cannot get an answer from the OpenAI-compatible server at {url} "
+                              f"after {self.retries + 1} attempts ({exc})") from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _attempt(self, method: str, url: str, body: dict[str, Any] | None) -> Any:
+        """One HTTP call: the answer, ``_Transient`` for what a retry may fix, ``ServerError``
+        for what it cannot (a 4xx other than 408/429)."""
         import aiohttp
 
-        url = self.base_url + path
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
-            try:
-                async with self._get_session().request(method, url, json=body) as resp:
-                    if resp.status in RETRY_STATUSES:
-                        last = f"HTTP {resp.status}: {(await resp.text())[:200]}"
-                        continue
-                    if resp.status >= 400:
-                        raise ServerError(f"{url} answered HTTP {resp.status}: "
-                                          f"{(await resp.text())[:500]}")
-                    return await resp.json()
-            except aiohttp.ClientConnectionError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-        raise ServerError(f"cannot get an answer from the OpenAI-compatible server at {url} "
-                          f"after {self.retries + 1} attempts ({last})")
+        try:
+            async with self._get_session().request(method, url, json=body) as resp:
+                if resp.status in RETRY_STATUSES:
+                    raise _Transient(f"HTTP {resp.status}: {(await resp.text())[:200]}",
+                                     retry_after_seconds(resp.headers.get("Retry-After")))
+                if resp.status >= 400:
+                    raise ServerError(f"{url} answered HTTP {resp.status}: "
+                                      f"{(await resp.text())[:500]}")
+                return await resp.json()
+        except aiohttp.ClientConnectionError as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
 
     def _get_session(self) -> Any:
         import aiohttp

@@ -15,6 +15,7 @@ chat template; model and tokenizer round-trip through ``save_pretrained`` / ``fr
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 from collections import Counter
@@ -24,6 +25,8 @@ from typing import Any
 
 from turnrl.core.context import TEMPLATES, Turn, instruction_for, resolve_template
 from turnrl.core.types import Observation, Task
+
+log = logging.getLogger(__name__)
 
 SPECIALS = ("<|pad|>", "<|unk|>", "<|im_start|>", "<|im_end|>")
 TAGS = ("<think>", "</think>", "<action>", "</action>")
@@ -95,6 +98,9 @@ async def _play(host: Any, env_name: str, task: Task, mode: str, rng: random.Ran
             if tr.done:
                 texts.append(obs.text)
                 break
+    except Exception as exc:  # a failing episode gives the words it got to; the others go on
+        log.warning("tiny vocabulary: %s episode of %s stopped early: %s: %s", mode, task.id,
+                    type(exc).__name__, exc)
     finally:
         await env.close()
     return texts

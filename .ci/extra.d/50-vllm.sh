@@ -16,10 +16,10 @@ if ! "$VENV/bin/python" -c "import vllm" >/dev/null 2>&1; then
     # it pulls CUDA-built torchvision/torchaudio/torchcodec, whose imports break transformers,
     # and triton, which the CPU build does not use
     "$VENV/bin/pip" uninstall -y -q torchvision torchaudio torchcodec triton || true
-    "$VENV/bin/pip" install -q pluggy pytest pytest-timeout hypothesis tensorboard matplotlib \
-        rapidfuzz setuptools wheel
 fi
-"$VENV/bin/pip" install -q --no-deps --no-build-isolation -e .
+# turnrl and what its train/dev extras need beyond vLLM's (vLLM's torch and transformers
+# already satisfy the ranges, so nothing it installed is replaced)
+"$VENV/bin/pip" install -q -e ".[train,dev]"
 export TURNRL_TEST_TIERS=vllm,slow
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m vllm tests/inference/test_vllm_engine.py \
     tests/inference/test_vllm_server.py tests/trainers/test_quickstart_learns.py

@@ -50,21 +50,26 @@ def openai_policy(section: Any, lm: torch.nn.Module, tokenizer: Any, device: tor
 
 def vllm_policy(section: Any, lm: torch.nn.Module, tokenizer: Any, device: torch.device,
                 run_dir: Path) -> Any:
-    """An in-process vLLM engine started from the network the trainer built: it is saved once
-    to ``RUN_DIR/rollout-model/rank<R>`` (standard layout), so both sides begin from the same
-    weights whatever ``model.source`` is (``section.model`` names the model for eval/rollout)."""
+    """An in-process vLLM engine holding the trained network's weights. When ``section.model``
+    is a model directory (``model.source: hf``) vLLM starts from it and the network's weights
+    are pushed at once (they may differ: ``random_init``); otherwise (``tiny``) the network is
+    saved to ``RUN_DIR/rollout-model/rank<R>`` in the standard layout and vLLM starts there."""
     from turnrl.inference.tiny import save_model_dir
     from turnrl.inference.vllm import VLLMPolicy
 
-    out = save_model_dir(lm, tokenizer,
-                         run_dir / "rollout-model" / f"rank{os.environ.get('RANK', '0')}")
+    given = Path(section.model)
+    start = given if (given / "config.json").is_file() else save_model_dir(
+        lm, tokenizer, run_dir / "rollout-model" / f"rank{os.environ.get('RANK', '0')}")
     engine: dict[str, Any] = {"tensor_parallel_size": section.tensor_parallel_size,
                               "gpu_memory_utilization": section.gpu_memory_utilization,
                               **section.engine_args}
-    return VLLMPolicy(str(out), dtype=section.dtype,
-                      kv_cache_memory_bytes=section.kv_cache_memory_bytes,
-                      max_model_len=section.max_model_len, enforce_eager=section.enforce_eager,
-                      engine_args=engine)
+    policy = VLLMPolicy(str(start), dtype=section.dtype,
+                        kv_cache_memory_bytes=section.kv_cache_memory_bytes,
+                        max_model_len=section.max_model_len,
+                        enforce_eager=section.enforce_eager, engine_args=engine)
+    if start == given:
+        policy.load_weights(lm.state_dict(), strict=True)
+    return policy
 
 
 BUILDERS: dict[str, Callable[..., Any]] = {"hf": hf_policy, "openai": openai_policy,

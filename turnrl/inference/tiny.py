@@ -143,17 +143,29 @@ def build_tokenizer(texts: Iterable[str], *, min_count: int = 1) -> Any:
     return tok
 
 
-def build_model(vocab_size: int, *, hidden_size: int = 64, layers: int = 2, heads: int = 4,
+MIN_HEAD_DIM = 32
+"""vLLM's CPU attention refuses heads narrower than this; the tiny model keeps to it so that
+``hf`` and ``vllm`` load the same directory."""
+
+
+def build_model(vocab_size: int, *, hidden_size: int = 64, layers: int = 2, heads: int = 2,
                 max_positions: int = 4096, seed: int = 0, eos_token_id: int | None = None,
                 pad_token_id: int | None = None) -> Any:
     """A randomly initialised Llama-architecture causal LM (seeded: the same on every machine).
 
     Llama rather than Qwen2: transformers 5 forces ``AutoTokenizer`` to its own BPE class for
     ``model_type="qwen2"`` directories, which would replace our word-level tokenizer on reload.
+    Heads are at least ``MIN_HEAD_DIM`` wide (64 wide / 2 heads by default) so that vLLM loads
+    the same model; a narrower head is refused here rather than by vLLM at engine start.
     """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    if hidden_size % heads or hidden_size // heads < MIN_HEAD_DIM:
+        raise ValueError(
+            f"tiny model: hidden_size {hidden_size} / heads {heads} must be a whole head size "
+            f">= {MIN_HEAD_DIM} (vLLM's CPU attention refuses narrower heads); use fewer heads "
+            "or a wider model")
     config = LlamaConfig(
         vocab_size=vocab_size, hidden_size=hidden_size, intermediate_size=2 * hidden_size,
         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=max(1, heads // 2),
@@ -168,7 +180,7 @@ def build_model(vocab_size: int, *, hidden_size: int = 64, layers: int = 2, head
 
 
 def build_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, layers: int = 2,
-               heads: int = 4, tasks_per_split: int = 16, host: Any = None,
+               heads: int = 2, tasks_per_split: int = 16, host: Any = None,
                env_options: dict[str, Any] | None = None,
                task_options: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """``(model, tokenizer)`` for ``env_name``; call from sync code (see ``abuild_tiny``)."""
@@ -178,7 +190,7 @@ def build_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, layers: i
 
 
 async def abuild_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, layers: int = 2,
-                      heads: int = 4, tasks_per_split: int = 16, host: Any = None,
+                      heads: int = 2, tasks_per_split: int = 16, host: Any = None,
                       env_options: dict[str, Any] | None = None,
                       task_options: dict[str, Any] | None = None) -> tuple[Any, Any]:
     texts = await collect_env_texts(env_name, tasks_per_split=tasks_per_split, seed=seed,
@@ -191,12 +203,20 @@ async def abuild_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, la
 
 
 def save_tiny(env_name: str, out_dir: str | Path, **kwargs: Any) -> Path:
-    """Build and ``save_pretrained`` the tiny model + tokenizer; load with ``hf:<out_dir>``."""
+    """Build and save the tiny model + tokenizer; load with ``hf:<out_dir>`` or
+    ``vllm:<out_dir>``."""
     model, tok = build_tiny(env_name, **kwargs)
+    return save_model_dir(model, tok, out_dir)
+
+
+def save_model_dir(model: Any, tokenizer: Any, out_dir: str | Path) -> Path:
+    """``save_pretrained`` model and tokenizer into one directory in the standard layout
+    (``config.json``, ``model.safetensors``, ``tokenizer.json`` + its config), which both
+    transformers and vLLM load."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    tok.save_pretrained(out)
+    tokenizer.save_pretrained(out)
     return out
 
 

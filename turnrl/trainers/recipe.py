@@ -41,6 +41,7 @@ from turnrl.trainers.fsdp import (
     shard,
 )
 from turnrl.trainers.logging import MetricsLogger
+from turnrl.trainers.mismatch import prepare_old_logprobs
 from turnrl.trainers.plots import write_learning_curve
 from turnrl.trainers.policies import rollout_policy
 from turnrl.trainers.sft import expert_groups, jsonl_groups, run_sft, successful_rows
@@ -51,6 +52,7 @@ from turnrl.trainers.update import (
     optimizer_step,
     ppo_token_loss,
 )
+from turnrl.trainers.weight_push import close_policy, push_weights
 
 
 def train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
@@ -71,6 +73,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
     host = get_host()
     lm, tokenizer = build_model(cfg, host)
     policy = rollout_policy(cfg.policy, lm, tokenizer, info.device, run_dir)
+    cleanup.callback(close_policy, policy)  # a vLLM engine holds threads and memory
     model = shard(LogProbModel(lm, temperature=cfg.policy.sampling.temperature or 1.0,
                                kernel_backend=cfg.trainer.kernel_backend), info,
                   mixed_precision=cfg.trainer.mixed_precision,
@@ -140,6 +143,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
             say(info, dropped_note(it, metrics, dropped))
         say(info, f"iter {it}: success {metrics['success']:.2f} reward "
                   f"{metrics['reward']:.2f} loss {metrics['loss']:+.4f} "
+                  f"|dlogp| {metrics.get('mismatch/mean_abs', 0.0):.1e} "
                   f"({t1 - t0:.1f}s rollout, {t2 - t1:.1f}s train)")
         if cfg.checkpoint.every and it % cfg.checkpoint.every == 0:
             checkpoint.save(ckpt_dir, it, model=model, optimizer=optimizer, scheduler=scheduler,
@@ -242,11 +246,6 @@ def make_reference(model: LogProbModel, cfg: TrainConfig, info: DistInfo, path: 
     for p in ref.parameters():
         p.requires_grad_(False)
     return ref.eval()
-
-
-def push_weights(model: LogProbModel, policy: Any) -> None:
-    """Gather full weights (collective) and load them into the inference backend."""
-    policy.load_weights(full_state_dict(model))
 
 
 def rollout_config(cfg: TrainConfig, seed: int) -> Any:
@@ -353,10 +352,7 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     parts = [order[k::cfg.trainer.mini_batches] for k in range(cfg.trainer.mini_batches)]
     batches = [micro_batches(rows, part, cfg.trainer.micro_batch_tokens, info, pad_id)
                for part in parts]
-    if cfg.loss.old_logprobs == "recompute":
-        for mbs in batches:
-            for mb, old in zip(mbs, logprobs(model, mbs), strict=True):
-                mb.old_logp_BL = old
+    measured = prepare_old_logprobs(model, batches, rows, cfg, info)  # pi_old, mismatch/*
     refs = [logprobs(ref_model, mbs) if ref_model is not None else None for mbs in batches]
     token_loss = ppo_token_loss(cfg.loss)
     history: list[StepStats] = []
@@ -370,7 +366,7 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     return {"loss": first["loss"], "loss_last": last["loss"], "grad_norm": last["grad_norm"],
             "tokens": first["tokens"], "clip_frac": last.get("clip_frac", 0.0),
             "entropy": first.get("entropy", 0.0), "approx_kl": last.get("approx_kl", 0.0),
-            "kl": last.get("kl", 0.0)}
+            "kl": last.get("kl", 0.0)} | measured
 
 
 def episode_metrics(groups: list[Any], info: DistInfo) -> dict[str, float]:

@@ -83,6 +83,9 @@ class Policy(Protocol):
       it serve the model?) that raises with a readable message when not. ``turnrl eval`` and
       ``turnrl rollout`` call it once before a rollout and exit 2 on failure, instead of letting
       every episode fail in turn.
+    * ``async end_rollout() -> None``: called once at the end of every ``run_groups`` call, on
+      its event loop. Callers (the trainer) run each rollout in its own ``asyncio.run``, so a
+      backend holding loop-bound resources (an HTTP session) releases them here.
     """
 
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:

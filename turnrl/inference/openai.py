@@ -136,6 +136,7 @@ class OpenAIPolicy:
         self.request_timeout_s = request_timeout_s
         self.vllm_extras = vllm_extras
         self._session: Any = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
         self._model_lock: asyncio.Lock | None = None
 
     @property
@@ -178,6 +179,11 @@ class OpenAIPolicy:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    async def end_rollout(self) -> None:
+        """The rollout's event loop is about to end: close its HTTP session (the next rollout,
+        on a new loop, opens another)."""
+        await self.close()
 
     def load_weights(self, weights: Any, *, strict: bool = False) -> None:
         """The trainer's weight push (the sync contract of ``turnrl.core.policy``): write the
@@ -239,7 +245,7 @@ class OpenAIPolicy:
     async def _model_name(self) -> str:
         if self.model is not None:
             return self.model
-        if self._model_lock is None:
+        if self._model_lock is None or self._session_loop is not asyncio.get_running_loop():
             self._model_lock = asyncio.Lock()
         async with self._model_lock:
             if self.model is None:
@@ -286,9 +292,16 @@ class OpenAIPolicy:
             raise _Transient(f"{type(exc).__name__}: {exc}") from exc
 
     def _get_session(self) -> Any:
+        """The HTTP session of the running event loop. The trainer calls ``asyncio.run`` once
+        per rollout, and an aiohttp session is bound to the loop that made it: a session left
+        from an earlier (closed) loop is dropped, never reused."""
         import aiohttp
 
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._session_loop is not loop:
+            self._session = None  # its loop is gone; its sockets went with it
         if self._session is None or self._session.closed:
+            self._session_loop = loop
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
             self._session = aiohttp.ClientSession(
                 headers=headers, timeout=aiohttp.ClientTimeout(total=self.request_timeout_s),

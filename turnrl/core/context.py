@@ -150,8 +150,9 @@ TEMPLATES: dict[str, PromptTemplate] = {
     "plain": PromptTemplate(_render_plain, _parse_plain, lambda a: a, stop=("\n",)),
 }
 DEFAULT_TEMPLATE = "auto"
-"""``auto``: the environment's own prompt when its plugin registers one (``prompt=`` extra,
-see ``env_template``), else ``verl-agent``. The rollout engine resolves it per environment."""
+"""``auto``: the environment's own template or prompt when its plugin registers one
+(``template=`` / ``prompt=`` extras, see ``resolve_template``), else ``verl-agent``. The
+rollout engine resolves it per environment."""
 
 TASK_MARKER = "Your task is to: "
 
@@ -174,8 +175,22 @@ def env_template(prompt: Callable[..., str]) -> PromptTemplate:
 
 
 def resolve_template(name: str, env_spec: Any = None) -> PromptTemplate:
-    """The template for ``name`` in an environment: ``auto`` picks the env's own prompt."""
-    prompt = getattr(env_spec, "extras", {}).get("prompt") if env_spec is not None else None
+    """The template for ``name`` in an environment: ``auto`` picks the env's own template
+    (``template=`` extra: a ``PromptTemplate`` or ``"module:attr"``, for environments whose
+    replies are not verl-agent actions, e.g. a whole code answer), else its own prompt
+    (``prompt=`` extra, read with verl-agent's projection), else ``verl-agent``."""
+    extras = getattr(env_spec, "extras", {}) if env_spec is not None else {}
+    own = extras.get("template")
+    if name == "auto" and own is not None:
+        if isinstance(own, str):
+            from turnrl.core.host import import_target
+
+            own = import_target(own)
+        if not isinstance(own, PromptTemplate):
+            raise TypeError(f"template extra of {getattr(env_spec, 'name', '?')!r} is "
+                            f"{type(own).__name__}, expected a PromptTemplate")
+        return own
+    prompt = extras.get("prompt")
     if name == "auto" and prompt is not None:
         if isinstance(prompt, str):
             from turnrl.core.host import import_target

@@ -207,7 +207,7 @@ def main():
               "trials": [], "times": {}, "error": None, "error_stage": None}
     try:
         run(cfg, report, result)
-    except BaseException as exc:  # noqa: BLE001 - every failure becomes part of the report
+    except BaseException as exc:
         result["error"] = result["error"] or error_text(exc)
         result["error_stage"] = result["error_stage"] or "harness"
     result["times"]["total_s"] = round(time.perf_counter() - T_START, 4)
@@ -351,7 +351,7 @@ def run(cfg, report, result):
                                f"Model.forward returns {len(want)}")
             all_ok = False
             break
-        checks = [compare(np, w, g, cfg) for w, g in zip(want, got)]
+        checks = [compare(np, w, g, cfg) for w, g in zip(want, got, strict=True)]
         bad = [(k, c) for k, c in enumerate(checks) if not c["ok"]]
         trial["ok"] = not bad
         trial["max_abs"] = max((c.get("max_abs", 0.0) for c in checks
@@ -361,12 +361,13 @@ def run(cfg, report, result):
             trial.update(output=k, **{key: v for key, v in c.items() if key != "ok"})
             for j, other_want in enumerate(expected):
                 if j != i and len(other_want) == len(got) and all(
-                        compare(np, w, g, cfg)["ok"] for w, g in zip(other_want, got)):
+                        compare(np, w, g, cfg)["ok"]
+                        for w, g in zip(other_want, got, strict=True)):
                     _add(result, "cached_output",
                          f"trial {i + 1} returned trial {j + 1}'s result")
                     break
             all_ok = False
-        for k, (x, x0) in enumerate(zip(inputs, snaps)):
+        for k, (x, x0) in enumerate(zip(inputs, snaps, strict=False)):
             if isinstance(x0, Snapshot) and not same_values(np, snapshot(torch, x, captured), x0):
                 _add(result, "input_mutation", f"forward changed input {k} in place "
                                                f"(trial {i + 1})")

@@ -68,7 +68,7 @@ def kernel_events(prof):
 def coverage_of(events, own_names):
     """Time and count coverage of the answer's kernels among the profiled kernels."""
     def mine(name):
-        return any(name == k or name.startswith(k + "_") or name.startswith(k + ".")
+        return any(name == k or name.startswith((k + "_", k + "."))
                    for k in own_names)
 
     total = sum(t for _, t in events)

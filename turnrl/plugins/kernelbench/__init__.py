@@ -38,5 +38,5 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         description="Triton kernels for KernelBench-format problems, sandboxed and "
                     "hack-checked (Dr. Kernel rewards)",
         template="turnrl.plugins.kernelbench.prompt:TEMPLATE",
-        check_options={"timeout": 600.0},
+        check_options={"timeout": 600.0, "marks": ["slow"]},
     )

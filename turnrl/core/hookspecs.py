@@ -53,8 +53,9 @@ def turnrl_register_advantages(register: Callable[..., None]) -> None:
 def turnrl_register_sandboxes(register: Callable[..., None]) -> None:
     """``turnrl_register_sandboxes(register)``: register sandbox backends.
 
-    ``register(name, factory, *, description="")`` with ``factory(**options) -> Sandbox``.
-    Implemented by sandbox plugins (docker, namespace).
+    ``register(name, factory, *, description="")`` with ``factory(**options) -> Sandbox``
+    (``turnrl.sandboxes.api.Sandbox``). Implemented by sandbox plugins (``bwrap``, ``docker``,
+    ``local``, ``sandbox-fusion``); users build one with ``turnrl.sandboxes.make_sandbox``.
     """
 
 

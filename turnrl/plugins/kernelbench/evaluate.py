@@ -198,20 +198,20 @@ async def aevaluate(problem_source: str, answer_text: str, *, sandbox: Any = Non
         t_run = time.perf_counter()
         out = await runner.run(
             command=harness_command(opts.python), files=harness_files(problem_source, code),
-            stdin=json.dumps(config), timeout=opts.timeout_s,
-            limits=_limits(opts), **_env_kwargs(runner, opts))
+            stdin=json.dumps(config), timeout=opts.timeout_s, limits=_limits(opts),
+            env=harness_env(opts.device, opts.threads))
         run_s = time.perf_counter() - t_run
     report = parse_reports(out.stdout, nonce)
     return _judge(opts, rewarder, static, out, report, static_s, run_s, start)
 
 
-def _env_kwargs(runner: Any, opts: EvalOptions) -> dict[str, Any]:
-    return {"env": harness_env(opts.device, opts.threads)}
-
-
 def _limits(opts: EvalOptions) -> dict[str, Any]:
-    return {"memory_mb": opts.memory_mb, "cpu_s": int(opts.timeout_s) + 5,
-            "output_bytes": 4 * 1024 * 1024}
+    """``turnrl.sandboxes`` limits sized for a torch/triton process (``TORCH_LIMITS``: address
+    space when memory is an rlimit, threads, shared objects), with this evaluation's memory."""
+    from turnrl.sandboxes.api import TORCH_LIMITS
+
+    return {**TORCH_LIMITS.model_dump(), "memory_mb": opts.memory_mb,
+            "output_bytes": 4 * 1024 * 1024, "cpu_seconds": None}
 
 
 def _early(opts: EvalOptions, rewarder: Any, stage: str, message: str, *, start: float,
@@ -236,15 +236,18 @@ def _judge(opts: EvalOptions, rewarder: Any, static: StaticReport, out: Any,
     if status == "sandbox_error":
         raise KernelEvalError(f"the sandbox failed to run the evaluation: "
                               f"{(out.stderr or '').strip()[-300:]}")
-    if harness is not None and harness.get("error_stage") == "reference":
-        raise KernelEvalError("the problem's reference Model failed: "
-                              + (harness.get("error") or "").strip().splitlines()[-1:][0]
-                              if harness.get("error") else "the reference Model failed")
-    if harness is None and status == "ok":
-        raise KernelEvalError("the evaluation program ended without a result; stderr: "
-                              + (out.stderr or "").strip()[-300:])
+    if harness is not None and harness.get("error_stage") in ("reference", "harness") \
+            and not harness.get("compiled"):
+        lines = (harness.get("error") or "").strip().splitlines()
+        raise KernelEvalError(f"the problem's reference Model failed: "
+                              f"{lines[-1] if lines else 'no error text'}")
     last = report.last_stage
     reached = STAGE_ORDER.index(last) if last in STAGE_ORDER else -1
+    if harness is None and reached < STAGE_ORDER.index("reference"):
+        # the answer's code had not run yet: the machine, not the model, is to blame
+        raise KernelEvalError(f"the evaluation ended ({status}) before the answer was loaded "
+                              f"(slow start? raise timeout_s/memory_mb); stderr: "
+                              f"{(out.stderr or '').strip()[-300:]}")
     if harness is not None:
         compiled = bool(harness.get("compiled"))
         correct = bool(harness.get("correct")) and status == "ok"
@@ -301,9 +304,9 @@ def _status_text(status: str, harness: dict[str, Any] | None, last: str | None,
         return f"Ran out of memory (limit {opts.memory_mb} MB)."
     if status == "output_limit":
         return "Printed more output than allowed; the run was stopped."
-    if status == "error" and harness is None:
-        return (f"The process exited with code {out.exit_code} before reporting (does the code "
-                "call exit or kill the process?).")
+    if harness is None and status in ("ok", "error"):
+        return (f"The process ended (exit code {out.exit_code}) before the evaluation could "
+                "report: does the code exit or kill the process?")
     stage = "compile" if harness is not None and not harness.get("compiled") else ""
     return status_line(stage, harness, status, last, opts.timeout_s)
 

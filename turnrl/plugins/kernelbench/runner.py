@@ -60,8 +60,11 @@ def harness_files(problem_source: str, answer_source: str) -> dict[str, bytes]:
 
 
 def harness_command(python: str | None = None) -> list[str]:
-    """``python -I harness.py``: isolated mode (no PYTHONPATH, user site or cwd on the path)."""
-    return [python or sys.executable, "-I", "harness.py"]
+    """``python -I harness.py``: isolated mode (no PYTHONPATH, user site or cwd on the path).
+    Without ``python``, the sandbox's own interpreter (``turnrl.sandboxes`` placeholder)."""
+    from turnrl.sandboxes.api import PYTHON
+
+    return [python or PYTHON, "-I", "harness.py"]
 
 
 def harness_env(device: str, threads: int = 1) -> dict[str, str]:
@@ -114,9 +117,12 @@ class TrustedSubprocess:
     async def run(self, code: str | None = None, *, command: list[str] | None = None,
                   language: str = "python", files: dict[str, bytes] | None = None,
                   stdin: str = "", timeout: float = 10.0, limits: Any = None,
-                  env: dict[str, str] | None = None) -> RunOutput:
+                  env: dict[str, str] | None = None, fetch: Any = None) -> RunOutput:
         if command is None:
             raise ValueError("TrustedSubprocess needs command=[...]")
+        from turnrl.sandboxes.api import PYTHON
+
+        command = [sys.executable if a == PYTHON else a for a in command]
         workdir = Path(tempfile.mkdtemp(prefix="turnrl-kernel-"))
         start = time.perf_counter()
         try:

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from turnrl.core.config import RunConfig, Section
+from turnrl.trainers.rejection import RejectionConfig
 
 
 class ModelConfig(Section):
@@ -167,3 +168,12 @@ class TrainConfig(RunConfig):
     """Checkpointing and resume."""
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     """Metric sinks."""
+    rejection: RejectionConfig = Field(default_factory=RejectionConfig)
+    """Dr. Kernel's profiling rejection sampling and train/rollout mismatch filter."""
+
+    @model_validator(mode="after")
+    def _mismatch_needs_recompute(self) -> TrainConfig:
+        if self.rejection.mismatch.enabled and self.loss.old_logprobs != "recompute":
+            raise ValueError("rejection.mismatch needs loss.old_logprobs: recompute (it compares "
+                             "trainer and rollout log-probs)")
+        return self

@@ -41,6 +41,7 @@ from turnrl.trainers.fsdp import (
 )
 from turnrl.trainers.logging import MetricsLogger
 from turnrl.trainers.plots import write_learning_curve
+from turnrl.trainers.rejection import profiling_keep, reject_mismatched
 from turnrl.trainers.sft import expert_groups, jsonl_groups, run_sft, successful_rows
 from turnrl.trainers.update import (
     StepStats,
@@ -116,10 +117,13 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
                          seed=cfg.seed * 1_000_003 + it, group_size=cfg.rollout.group_size)
         t1 = time.perf_counter()
         adv, batch = step_advantages(groups, cfg.advantage.name, cfg.advantage.params)
-        rows = token_rows(groups, adv)
+        keep, prs = profiling_keep(groups, cfg.rejection.profiling,  # Dr. Kernel PRS
+                                   np.random.default_rng([cfg.seed, it, info.rank]))
+        rows = token_rows(groups, adv, keep=keep)
         if cfg.trainer.skip_zero_advantage:
             rows = [r for r in rows if r.advantage != 0.0]
         stats = ppo_update(model, optimizer, scheduler, ref_model, rows, cfg, info, pad_id)
+        stats |= prs
         t2 = time.perf_counter()
         push_weights(model, policy)
         t3 = time.perf_counter()
@@ -337,10 +341,12 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     parts = [order[k::cfg.trainer.mini_batches] for k in range(cfg.trainer.mini_batches)]
     batches = [micro_batches(rows, part, cfg.trainer.micro_batch_tokens, info, pad_id)
                for part in parts]
+    rejected: dict[str, float] = {}
     if cfg.loss.old_logprobs == "recompute":
         for mbs in batches:
             for mb, old in zip(mbs, logprobs(model, mbs), strict=True):
                 mb.old_logp_BL = old
+        rejected = reject_mismatched(batches, rows, cfg.rejection.mismatch)
     refs = [logprobs(ref_model, mbs) if ref_model is not None else None for mbs in batches]
     token_loss = ppo_token_loss(cfg.loss)
     history: list[StepStats] = []
@@ -354,7 +360,7 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     return {"loss": first["loss"], "loss_last": last["loss"], "grad_norm": last["grad_norm"],
             "tokens": first["tokens"], "clip_frac": last.get("clip_frac", 0.0),
             "entropy": first.get("entropy", 0.0), "approx_kl": last.get("approx_kl", 0.0),
-            "kl": last.get("kl", 0.0)}
+            "kl": last.get("kl", 0.0)} | rejected
 
 
 def episode_metrics(groups: list[Any], info: DistInfo) -> dict[str, float]:

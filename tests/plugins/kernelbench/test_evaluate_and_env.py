@@ -39,7 +39,9 @@ def test_evaluate_kernel_on_the_expert(in_process_runner: InProcessRunner) -> No
     result = evaluate_kernel(RELU, answer, sandbox=in_process_runner, trusted=True)
     assert (result.compiled, result.correct, result.decoy, result.hacks) == (True, True, False,
                                                                             [])
-    assert result.speedup is None and result.coverage is None and result.runtime_ms is None
+    assert result.speedup is None
+    assert result.coverage is None
+    assert result.runtime_ms is None
     assert result.reward == 1.0
     assert "Correct on all 5 trials" in result.feedback
     assert "correctness only" in result.feedback
@@ -81,7 +83,7 @@ class _Broken:
 
 
 def test_machinery_failures_raise_instead_of_scoring(tmp_path: Path) -> None:
-    with pytest.raises(KernelEvalError, match="sandbox failed.*cannot mount"):
+    with pytest.raises(KernelEvalError, match=r"sandbox failed.*cannot mount"):
         evaluate_kernel(RELU, GOOD, sandbox=_Broken())
     broken = RELU.replace("torch.relu(x)", "torch.relu(x, 3)")
     with pytest.raises(KernelEvalError, match="reference Model failed"):
@@ -94,7 +96,8 @@ def test_tolerance_presets(in_process_runner: InProcessRunner) -> None:
     strict = evaluate_kernel(RELU, answer, sandbox=in_process_runner, trusted=True, trials=2)
     loose = evaluate_kernel(RELU, answer, sandbox=in_process_runner, trusted=True, trials=2,
                             tolerance="kernelgym")
-    assert not strict.correct and loose.correct
+    assert not strict.correct
+    assert loose.correct
     assert evaluate_kernel(RELU, answer, sandbox=in_process_runner, trusted=True, trials=2,
                            atol=0.1, rtol=0.0).correct
 
@@ -121,22 +124,30 @@ async def _play(env: KernelEnv, answers: list[str]) -> tuple[Observation, list[A
 
 def test_env_wrong_then_right_gets_turn_rewards(tmp_path: Path) -> None:
     obs, trs = asyncio.run(_play(_env(tmp_path), [CASES["numerics_off"].answer, GOOD, GOOD]))
-    assert "class Model(nn.Module)" in obs.text and "batch_size = 4" in obs.text
+    assert "class Model(nn.Module)" in obs.text
+    assert "batch_size = 4" in obs.text
     assert [tr.reward for tr in trs] == [pytest.approx(-0.3), 1.0]
     first, second = trs
-    assert not first.done and first.info["valid_action"] and not first.info["won"]
+    assert not first.done
+    assert first.info["valid_action"]
+    assert not first.info["won"]
     assert "Output mismatch in trial 1" in first.observation.text
     assert IMPROVE in first.observation.text
     assert first.observation.state_key == "turn1/incorrect"
-    assert second.terminated and not second.truncated and second.info["won"]
-    assert second.info["correct"] and second.info["reward_basis"] == "correctness_only"
+    assert second.terminated
+    assert not second.truncated
+    assert second.info["won"]
+    assert second.info["correct"]
+    assert second.info["reward_basis"] == "correctness_only"
 
 
 def test_env_max_turns_and_final_only_rewards(tmp_path: Path) -> None:
     bad = CASES["numerics_off"].answer
     _, trs = asyncio.run(_play(_env(tmp_path, max_turns=2, turn_rewards=False),
                                [bad, bad, bad]))
-    assert len(trs) == 2 and trs[-1].terminated and not trs[-1].info["won"]
+    assert len(trs) == 2
+    assert trs[-1].terminated
+    assert not trs[-1].info["won"]
     assert [tr.reward for tr in trs] == [0.0, pytest.approx(-0.3)]
     assert "No turns left" in trs[-1].observation.text
 
@@ -144,13 +155,15 @@ def test_env_max_turns_and_final_only_rewards(tmp_path: Path) -> None:
 def test_env_keeps_going_after_correct_when_asked(tmp_path: Path) -> None:
     _, trs = asyncio.run(_play(_env(tmp_path, stop_on_correct=False, max_turns=2),
                                [GOOD, GOOD]))
-    assert [tr.done for tr in trs] == [False, True] and all(tr.info["won"] for tr in trs)
+    assert [tr.done for tr in trs] == [False, True]
+    assert all(tr.info["won"] for tr in trs)
 
 
 def test_env_no_code_is_invalid_and_cheap(tmp_path: Path) -> None:
     env = _env(tmp_path)
     _, trs = asyncio.run(_play(env, ["<action>look</action>"]))
-    assert trs[0].info["valid_action"] is False and trs[0].reward == pytest.approx(-0.5)
+    assert trs[0].info["valid_action"] is False
+    assert trs[0].reward == pytest.approx(-0.5)
     assert "no ```python code block" in trs[0].observation.text
     assert env._sandbox.runs == 0
 
@@ -184,12 +197,14 @@ def test_template_keeps_the_problem_in_view() -> None:
                Turn("feedback 2", "answer 3")]
     msgs = TEMPLATE.render("", history, Observation("feedback 3"), 1)
     assert [m["role"] for m in msgs] == ["user", "assistant", "user"]
-    assert msgs[0]["content"] == "PROBLEM" and msgs[1]["content"] == "answer 3"
+    assert msgs[0]["content"] == "PROBLEM"
+    assert msgs[1]["content"] == "answer 3"
     assert msgs[2]["content"] == "feedback 3"
     full = TEMPLATE.render("", history, Observation("feedback 3"), 3)
     assert [m["content"] for m in full] == ["PROBLEM", "answer 1", "feedback 1", "answer 2",
                                             "feedback 2", "answer 3", "feedback 3"]
     none = TEMPLATE.render("", history, Observation("feedback 3"), 0)
-    assert len(none) == 1 and none[0]["content"].startswith("PROBLEM")
+    assert len(none) == 1
+    assert none[0]["content"].startswith("PROBLEM")
     assert TEMPLATE.render("", [], Observation("PROBLEM"), 3) == [
         {"role": "user", "content": "PROBLEM"}]

@@ -30,7 +30,9 @@ def _expert_verdict(tmp_path: Path, problem_id: str, trials: int = 3) -> dict:
 def test_quick_experts_are_correct_and_launch(tmp_path: Path, problem_id: str) -> None:
     result = _expert_verdict(tmp_path, problem_id)
     assert result["error"] is None, result["error"]
-    assert result["compiled"] and result["correct"] and not result["decoy"]
+    assert result["compiled"]
+    assert result["correct"]
+    assert not result["decoy"]
     assert result["findings"] == []
     assert all(t["launches"] >= 1 and t["other_launches"] == 0 for t in result["trials"])
 
@@ -41,8 +43,8 @@ def test_every_expert_is_correct_at_cpu_scale(tmp_path: Path) -> None:
     slow = []
     for problem in shipped_problems("cpu"):
         result = _expert_verdict(tmp_path / problem.id, problem.id, trials=5)
-        assert result["correct"] and not result["decoy"] and not result["findings"], \
-            (problem.id, result["error"], result["trials"][-1:])
+        verdict = (result["correct"], result["decoy"], result["findings"])
+        assert verdict == (True, False, []), (problem.id, result["error"], result["trials"][-1:])
         per_forward = result["times"]["trials_s"] / 5
         if per_forward > 0.5:
             slow.append((problem.id, per_forward))
@@ -79,7 +81,8 @@ def test_trials_use_fresh_seeded_inputs(tmp_path: Path) -> None:
 def test_same_seed_builds_same_weights(tmp_path: Path) -> None:
     """nn.Linear inside Model and ModelNew get identical weights from the shared seed."""
     result = _expert_verdict(tmp_path, "l2-linear_relu")
-    assert result["correct"] and result["trials"][0]["max_abs"] < 1e-4
+    assert result["correct"]
+    assert result["trials"][0]["max_abs"] < 1e-4
 
 
 def test_reference_failure_is_reported_as_such(tmp_path: Path) -> None:
@@ -97,9 +100,12 @@ def test_compare_semantics() -> None:
     cfg = {"tolerances": {"default": [1e-4, 1e-4], "float16": [1e-2, 1e-2]}}
     ref = _snap([1.0, -2.0, np.inf])
     near = harness.compare(np, ref, _snap([1.00005, -2.0, np.inf]), cfg)
-    assert near["ok"] and near["max_abs"] == pytest.approx(5e-5, rel=0.05)
+    assert near["ok"]
+    assert near["max_abs"] == pytest.approx(5e-5, rel=0.05)
     off = harness.compare(np, ref, _snap([1.001, -2.0, np.inf]), cfg)
-    assert not off["ok"] and off["mismatched"] == 1 and off["first_index"] == [0]
+    assert not off["ok"]
+    assert off["mismatched"] == 1
+    assert off["first_index"] == [0]
     assert not harness.compare(np, ref, _snap([1.0, np.nan, np.inf]), cfg)["ok"]
     assert not harness.compare(np, _snap([np.nan]), _snap([np.nan]), cfg)["ok"]
     assert harness.compare(np, ref, _snap([1.0, -2.0]), cfg)["why"] == "shape"
@@ -115,6 +121,8 @@ def test_snapshot_keeps_bfloat16_name() -> None:
                 "numpy": torch.Tensor.numpy, "clone": torch.Tensor.clone,
                 "from_numpy": torch.from_numpy}
     snap = harness.snapshot(torch, torch.ones(3, dtype=torch.bfloat16), captured)
-    assert snap.dtype == "bfloat16" and snap.array.dtype == np.float32
+    assert snap.dtype == "bfloat16"
+    assert snap.array.dtype == np.float32
     back = harness.fresh_tensor(torch, snap, captured)
-    assert back.dtype == torch.bfloat16 and bool((back == 1).all())
+    assert back.dtype == torch.bfloat16
+    assert bool((back == 1).all())

@@ -31,7 +31,8 @@ def constants(source: str) -> dict[str, object]:
 def test_shipped_set_size_and_coverage() -> None:
     assert len(SHIPPED) >= 40
     levels = Counter(e.level for e in SHIPPED)
-    assert levels[1] >= 25 and levels[2] >= 10
+    assert levels[1] >= 25
+    assert levels[2] >= 10
     assert set(CATEGORIES) == {e.category for e in SHIPPED}
     assert len({e.id for e in SHIPPED}) == len(SHIPPED)
 
@@ -51,7 +52,8 @@ def test_cpu_scale_rewrites_only_the_size_constants() -> None:
         c, g = constants(cpu.source), constants(gpu.source)
         assert set(c) == set(g)
         for name, value in entry.cpu.items():
-            assert c[name] == value and g[name] != value
+            assert c[name] == value
+            assert g[name] != value
         assert cpu.source.count("\n") == gpu.source.count("\n")
 
 
@@ -73,7 +75,8 @@ def test_panels_are_fixed_and_disjoint() -> None:
 
 def test_panel_filters_and_errors() -> None:
     fusion = make_tasks("train", categories=["fusion"])
-    assert fusion and all(t.data["category"] == "fusion" for t in fusion)
+    assert fusion
+    assert all(t.data["category"] == "fusion" for t in fusion)
     assert [t.id for t in make_tasks("train", problems=["l1-relu", "l1-add"])] == [
         "l1-relu@cpu", "l1-add@cpu"]
     assert make_tasks("train", levels=[2], n=3)[0].data["level"] == 2
@@ -130,7 +133,8 @@ def test_kernelbench_checkout_loader(tmp_path: Path, nested: bool) -> None:
     problems = kernelbench_problems(root)
     assert [p.id for p in problems] == ["kb-l1-1_Square_matrix_multiplication_", "kb-l1-2_Other",
                                         "kb-l1-10_Late", "kb-l2-1_Gemm_ReLU"]
-    assert problems[0].source == PROBLEM and problems[0].scale == "as-is"
+    assert problems[0].source == PROBLEM
+    assert problems[0].scale == "as-is"
     assert [p.id for p in kernelbench_problems(root, levels=[2])] == ["kb-l2-1_Gemm_ReLU"]
     tasks = [t for s in ("train", "valid", "test")
              for t in make_tasks(s, source="kernelbench", path=str(root))]

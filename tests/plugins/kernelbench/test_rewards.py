@@ -71,7 +71,7 @@ def test_speedup_matches_trainer_profiling_reward() -> None:
 
 
 def test_bad_names_and_params_are_one_line() -> None:
-    with pytest.raises(RewardError, match="unknown kernel reward 'fast'.*like_kernel"):
+    with pytest.raises(RewardError, match=r"unknown kernel reward 'fast'.*like_kernel"):
         reward_function("fast")
     with pytest.raises(RewardError, match="reward speedup parameter cap"):
         reward_function("speedup", {"cap": -1})

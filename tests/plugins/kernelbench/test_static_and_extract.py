@@ -30,7 +30,7 @@ def names(code: str) -> list[str]:
 def test_every_expert_is_clean() -> None:
     for problem in shipped_problems():
         report = analyze(expert_source(problem.id))
-        assert report.syntax_error is None and report.has_model_new, problem.id
+        assert (report.syntax_error, report.has_model_new) == (None, True), problem.id
         assert report.findings == (), (problem.id, report.findings)
 
 
@@ -95,7 +95,8 @@ def test_torch_compute_reaches_through_calls(forward: str, label: str) -> None:
             f"    def forward(self, x):\n        {forward}\n")
     report = analyze(KERNEL + code)
     compute = [f for f in report.findings if f.name == "torch_compute"]
-    assert compute and label in compute[0].detail
+    assert compute
+    assert label in compute[0].detail
 
 
 def test_layout_and_allocation_are_not_compute() -> None:
@@ -115,7 +116,8 @@ def test_missing_triton_kernel_and_model_new() -> None:
 
 def test_syntax_error_names_the_line() -> None:
     report = analyze("x = 1\ndef f(:\n    pass\n")
-    assert report.syntax_error is not None and "line 2" in report.syntax_error
+    assert report.syntax_error is not None
+    assert "line 2" in report.syntax_error
     assert report.findings == ()
 
 

@@ -38,5 +38,6 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         description="Triton kernels for KernelBench-format problems, sandboxed and "
                     "hack-checked (Dr. Kernel rewards)",
         template="turnrl.plugins.kernelbench.prompt:TEMPLATE",
+        tiny_tokenizer="code",  # the tiny model's vocabulary keeps newlines and indentation
         check_options={"timeout": 600.0, "marks": ["slow"]},
     )

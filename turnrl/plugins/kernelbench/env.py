@@ -44,7 +44,7 @@ class KernelEnvOptions(BaseModel):
     atol: float | None = None
     rtol: float | None = None
     timeout_s: float = Field(60.0, gt=0)
-    memory_mb: int = Field(4096, ge=256)
+    memory_mb: int | None = Field(None, ge=256)
     warmup: int = Field(3, ge=0)
     reps: int = Field(20, ge=1)
 

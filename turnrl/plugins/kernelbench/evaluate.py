@@ -81,7 +81,9 @@ class EvalOptions(BaseModel):
     """Timed runs per model on CUDA (median reported)."""
     timing: bool = True
     """Time and profile correct kernels on CUDA."""
-    memory_mb: int = Field(4096, ge=256)
+    memory_mb: int | None = Field(None, ge=256)
+    """Memory limit of the sandboxed run; None: 4096 on CPU, no cap on CUDA (where the limit
+    may be an address-space rlimit, which the CUDA driver's reservations break)."""
     threads: int = Field(1, ge=1)
     python: str | None = None
     """Interpreter inside the sandbox (default: this one)."""
@@ -160,6 +162,9 @@ def resolve_sandbox(sandbox: Any, *, trusted: bool = False,
     if sandbox is None or isinstance(sandbox, str):
         from turnrl.sandboxes import make_sandbox
 
+        if sandbox == "local" and not trusted:
+            raise ValueError("the 'local' sandbox has no isolation; model answers need bwrap "
+                             "or docker (pass trusted=True only for code you wrote)")
         return make_sandbox(sandbox or "bwrap", **(sandbox_options or {}))
     if getattr(sandbox, "trusted_only", False) and not trusted:
         raise ValueError(f"{type(sandbox).__name__} runs code without isolation; pass "
@@ -210,7 +215,8 @@ def _limits(opts: EvalOptions) -> dict[str, Any]:
     space when memory is an rlimit, threads, shared objects), with this evaluation's memory."""
     from turnrl.sandboxes.api import TORCH_LIMITS
 
-    return {**TORCH_LIMITS.model_dump(), "memory_mb": opts.memory_mb,
+    memory = opts.memory_mb or (4096 if opts.device == "cpu" else 1 << 30)
+    return {**TORCH_LIMITS.model_dump(), "memory_mb": memory,
             "output_bytes": 4 * 1024 * 1024, "cpu_seconds": None}
 
 
@@ -301,7 +307,7 @@ def _stage(status: str, harness: dict[str, Any] | None, compiled: bool, correct:
 def _status_text(status: str, harness: dict[str, Any] | None, last: str | None,
                  opts: EvalOptions, out: Any) -> str:
     if status == "memory":
-        return f"Ran out of memory (limit {opts.memory_mb} MB)."
+        return f"Ran out of memory (limit {_limits(opts)['memory_mb']} MB)."
     if status == "output_limit":
         return "Printed more output than allowed; the run was stopped."
     if harness is None and status in ("ok", "error"):

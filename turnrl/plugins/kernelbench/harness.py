@@ -339,8 +339,8 @@ def run(cfg, report, result):
             recorder.start()
             with captured["no_grad"]():
                 out = candidate(*inputs)
-            if device != "cpu":
-                torch.cuda.synchronize()
+            if trusted_cuda is not None:
+                trusted_cuda["synchronize"]()
         except BaseException as exc:
             recorder.stop()
             trial.update(ok=False, why="error", error=error_text(exc))

@@ -25,6 +25,9 @@ the answer unable to touch the numbers it is judged against:
 
 Each report is one line ``<nonce> <json>``: ``{"stage": ...}`` markers while it runs (so a
 timed-out run still says how far it got), then ``{"result": {...}}``.
+
+One file on purpose (a little over 400 lines): it is copied into the sandbox and run alone, so
+splitting it would only add files that must travel together.
 """
 
 import json
@@ -227,7 +230,7 @@ def main():
     os.environ.setdefault("TRITON_CACHE_DIR", os.path.join(os.getcwd(), ".triton"))
     result = new_result()
     try:
-        run(cfg, report, result)
+        run(cfg, report, result, own_process=True)
     except BaseException as exc:
         result["error"] = result["error"] or error_text(exc)
         result["error_stage"] = result["error_stage"] or "harness"
@@ -238,7 +241,7 @@ def main():
     os._exit(0)  # skip interpreter teardown (answer atexit hooks, thread joins)
 
 
-def run(cfg, report, result):
+def run(cfg, report, result, own_process=False):
     """The evaluation proper (``main`` adds the process set-up; tests call this directly
     on trusted answers, in a working directory holding ``problem.py`` and ``answer.py``)."""
     times = result["times"]
@@ -247,7 +250,8 @@ def run(cfg, report, result):
     import numpy as np
     import torch
 
-    torch.set_num_threads(max(1, int(cfg.get("threads", 1))))
+    if own_process:
+        torch.set_num_threads(max(1, int(cfg.get("threads", 1))))
     captured = {"detach": torch.Tensor.detach, "to": torch.Tensor.to,
                 "numpy": torch.Tensor.numpy, "clone": torch.Tensor.clone,
                 "tensor": torch.Tensor, "from_numpy": torch.from_numpy,
@@ -334,7 +338,8 @@ def run(cfg, report, result):
         inputs = [fresh_tensor(torch, x, captured) if isinstance(x, Snapshot) else x
                   for x in snaps]
         if device != "cpu":
-            inputs = [x.to(device) if isinstance(x, captured["tensor"]) else x for x in inputs]
+            inputs = [captured["to"](x, device) if isinstance(x, captured["tensor"]) else x
+                      for x in inputs]
         try:
             recorder.start()
             with captured["no_grad"]():
@@ -399,8 +404,8 @@ def run(cfg, report, result):
     # ---------------------------------------------------------------- CUDA timing/profile
     if device != "cpu" and result["correct"] and cfg.get("timing", True):
         t0 = time.perf_counter()
-        first = [fresh_tensor(torch, x, captured).to(device) if isinstance(x, Snapshot) else x
-                 for x in pristine[0]]
+        first = [captured["to"](fresh_tensor(torch, x, captured), device)
+                 if isinstance(x, Snapshot) else x for x in pristine[0]]
         measured = harness_cuda.measure(torch, reference, candidate, first, recorder, cfg,
                                         trusted_cuda)
         if measured.pop("profiler_decoy", False):

@@ -86,11 +86,16 @@ async def judge(problems: list[Problem], runner: Any, *, trusted: bool, trials: 
     return out
 
 
-def in_process_runner(root: Path) -> Any:
+def in_process_runner(root: Path, trials: int) -> Any:
+    """The in-process harness, warmed up: torch and triton imported, one evaluation run."""
     sys.path.insert(0, str(ROOT / "tests"))
     from tests.plugins.kernelbench.conftest import InProcessRunner
 
-    return InProcessRunner(root)
+    runner = InProcessRunner(root)
+    relu = shipped_problems("cpu")[0]
+    asyncio.run(aevaluate(relu.source, f"```python\n{expert_source(relu.id)}```",
+                          sandbox=runner, trusted=True, trials=trials))
+    return runner
 
 
 def main() -> None:
@@ -112,7 +117,7 @@ def main() -> None:
     problems = pick(args.per_class)
     sandbox = make_sandbox(args.sandbox)
     ways = [(args.sandbox, sandbox, False), ("subprocess", TrustedSubprocess(), True)]
-    console = Console()
+    console = Console(width=200)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     console.print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
                   f"CPU cores, no GPU; load average {load:.1f} at start; "
@@ -120,7 +125,7 @@ def main() -> None:
                   f"{args.concurrency}")
     results: dict[str, dict[str, tuple[float, list[KernelEvaluation]]]] = {}
     with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
-        ways.append(("in-process", in_process_runner(Path(tmp)), True))
+        ways.append(("in-process", in_process_runner(Path(tmp), args.trials), True))
         for name, runner, trusted in ways:
             task = progress.add_task(name, total=len(problems))
             conc = 1 if name == "in-process" else args.concurrency  # one process: serial

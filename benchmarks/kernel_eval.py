@@ -136,7 +136,8 @@ def main() -> None:
     table = Table(title="kernel evaluations/s on CPU (Triton interpreter), experts, "
                         f"{args.trials} trials", title_justify="left")
     for col in ("class", "n", f"{args.sandbox}/s", "subprocess/s", "in-process/s",
-                f"{args.sandbox}/subprocess", *(f"{lab} s" for lab in LABELS)):
+                f"{args.sandbox}/subprocess", *(f"{lab} s" for lab in LABELS),
+                "subprocess start s", "subprocess imports s"):
         table.add_column(col, justify="right")
     totals = {name: [0.0, 0] for name, _, _ in ways}
     for category in CATEGORIES:
@@ -150,13 +151,19 @@ def main() -> None:
             rates.append(len(evs) / wall)
         evs = results[args.sandbox][category][1]
         split = [statistics.fmean(e.times.get(k, 0.0) for e in evs) for k in SPLIT]
+        bare = [statistics.fmean(e.times.get(k, 0.0) for e in results["subprocess"][category][1])
+                for k in SPLIT[:2]]
         table.add_row(category, str(len(evs)), *(f"{r:.2f}" for r in rates),
-                      f"{rates[0] / rates[1]:.2f}", *(f"{s:.3f}" for s in split))
+                      f"{rates[0] / rates[1]:.2f}", *(f"{s:.3f}" for s in split),
+                      *(f"{s:.3f}" for s in bare))
     overall = [totals[name][1] / totals[name][0] for name, _, _ in ways]
     all_evs = [e for c in results[args.sandbox].values() for e in c[1]]
     split = [statistics.fmean(e.times.get(k, 0.0) for e in all_evs) for k in SPLIT]
+    all_bare = [e for c in results["subprocess"].values() for e in c[1]]
+    bare = [statistics.fmean(e.times.get(k, 0.0) for e in all_bare) for k in SPLIT[:2]]
     table.add_row("all", str(len(all_evs)), *(f"{r:.2f}" for r in overall),
-                  f"{overall[0] / overall[1]:.2f}", *(f"{s:.3f}" for s in split))
+                  f"{overall[0] / overall[1]:.2f}", *(f"{s:.3f}" for s in split),
+                  *(f"{s:.3f}" for s in bare))
     console.print(table)
     per_eval = statistics.fmean(e.times["sandbox_run_s"] for e in all_evs)
     console.print(f"{args.sandbox}: {per_eval:.2f} s per evaluation (mean wall time in the "

@@ -12,6 +12,7 @@ ways, side by side in one run:
 - ``in-process``: the harness called inside this process (no start, no imports: the floor a
   warm worker could reach, and no isolation at all: experts only).
 
+The three ways take turns class by class (so a change in machine load hits all of them alike).
 Printed per class: evaluations/s at ``--concurrency`` for each way and the ratios, and the mean
 time split of one bwrap evaluation: sandbox start (bwrap + interpreter start, the run's wall
 time minus the harness's own), imports (torch + triton), reference (``Model`` on every trial's
@@ -60,30 +61,23 @@ def pick(per_class: int) -> list[Problem]:
     return [p for c in CATEGORIES for p in chosen[c]]
 
 
-async def judge(problems: list[Problem], runner: Any, *, trusted: bool, trials: int,
-                concurrency: int, progress: Any, task: Any
-                ) -> dict[str, tuple[float, list[KernelEvaluation]]]:
-    """Per class: (wall seconds of the class at ``concurrency``, the evaluations)."""
-    out: dict[str, tuple[float, list[KernelEvaluation]]] = {}
+async def judge_class(members: list[Problem], runner: Any, *, trusted: bool, trials: int,
+                      concurrency: int, advance: Any) -> tuple[float, list[KernelEvaluation]]:
+    """(wall seconds to judge ``members`` at ``concurrency``, the evaluations)."""
     gate = asyncio.Semaphore(concurrency)
-    for category in CATEGORIES:
-        members = [p for p in problems if p.category == category]
-        if not members:
-            continue
-        start = time.perf_counter()
+    start = time.perf_counter()
 
-        async def one(p: Problem) -> KernelEvaluation:
-            answer = f"```python\n{expert_source(p.id)}```"
-            ev = await aevaluate(p.source, answer, sandbox=runner, trusted=trusted,
-                                 trials=trials, timeout_s=600, gate=gate)
-            if not ev.result.correct:
-                raise SystemExit(f"{p.id}: the expert was judged wrong: {ev.result.feedback}")
-            progress.advance(task)
-            return ev
+    async def one(p: Problem) -> KernelEvaluation:
+        answer = f"```python\n{expert_source(p.id)}```"
+        ev = await aevaluate(p.source, answer, sandbox=runner, trusted=trusted, trials=trials,
+                             timeout_s=600, gate=gate)
+        if not ev.result.correct:
+            raise SystemExit(f"{p.id}: the expert was judged wrong: {ev.result.feedback}")
+        advance()
+        return ev
 
-        evaluations = await asyncio.gather(*(one(p) for p in members))
-        out[category] = (time.perf_counter() - start, list(evaluations))
-    return out
+    evaluations = await asyncio.gather(*(one(p) for p in members))
+    return time.perf_counter() - start, list(evaluations)
 
 
 def in_process_runner(root: Path, trials: int) -> Any:
@@ -126,12 +120,14 @@ def main() -> None:
     results: dict[str, dict[str, tuple[float, list[KernelEvaluation]]]] = {}
     with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
         ways.append(("in-process", in_process_runner(Path(tmp), args.trials), True))
-        for name, runner, trusted in ways:
-            task = progress.add_task(name, total=len(problems))
-            conc = 1 if name == "in-process" else args.concurrency  # one process: serial
-            results[name] = asyncio.run(judge(problems, runner, trusted=trusted,
-                                              trials=args.trials, concurrency=conc,
-                                              progress=progress, task=task))
+        task = progress.add_task("evaluations", total=len(problems) * len(ways))
+        for category in CATEGORIES:  # the ways take turns per class: load drift hits all alike
+            members = [p for p in problems if p.category == category]
+            for name, runner, trusted in (ways if members else ()):
+                conc = 1 if name == "in-process" else args.concurrency  # one process: serial
+                results.setdefault(name, {})[category] = asyncio.run(judge_class(
+                    members, runner, trusted=trusted, trials=args.trials, concurrency=conc,
+                    advance=lambda: progress.advance(task)))
 
     table = Table(title="kernel evaluations/s on CPU (Triton interpreter), experts, "
                         f"{args.trials} trials", title_justify="left")

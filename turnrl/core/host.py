@@ -33,6 +33,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "turnrl.plugins.toy",
     "turnrl.plugins.alfworld",
     "turnrl.plugins.kernelbench",
+    "turnrl.plugins.code",
     "turnrl.inference.plugin",
     "turnrl.trainers.advantages.plugin",
     "turnrl.sandboxes.plugin",

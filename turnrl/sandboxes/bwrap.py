@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -48,7 +49,7 @@ from turnrl.sandboxes.cgroups import RunCgroup, cgroup_manager
 from turnrl.sandboxes.interpreter import check_bindable, resolve_interpreter
 from turnrl.sandboxes.process import collect, shell_exit_code
 from turnrl.sandboxes.results import classify
-from turnrl.sandboxes.wrapper import SCRIPT, parse_report
+from turnrl.sandboxes.wrapper import SCRIPT, parse_report, wrapper_args
 
 INSTALL_HINT = ("bubblewrap is not installed: `apt-get install bubblewrap` (Debian/Ubuntu), "
                 "`dnf install bubblewrap` (Fedora) or `pacman -S bubblewrap` (Arch)")
@@ -57,8 +58,9 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/l
 TOP_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SANDBOX_UID = 65534
 WRAPPER_PROCESSES = 4
-"""bwrap, bwrap's PID 1, the wrapper shell and ``timeout``: counted in the pids cgroup on top of
-``Limits.processes``, so the program itself gets exactly that many."""
+"""bwrap, bwrap's PID 1, the wrapper shell and ``timeout`` (a session's run; a plain run has
+only the first two, a fetching one three): counted in the pids cgroup on top of
+``Limits.processes``, so the program and its children get exactly that many."""
 HOST_SLACK_S = 2.0
 """Seconds the host waits past a run's timeout (the in-sandbox ``timeout`` acts first)."""
 BASE_ENV = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": WORKDIR, "TMPDIR": "/tmp",
@@ -142,61 +144,81 @@ class BwrapSandbox:
         and return the new state (None when it could not be read back)."""
         limits = request.limits
         session = state is not None
+        plain = not session and not request.fetch  # no wrapper: bwrap runs the program
         fds: list[int] = []
         group: RunCgroup | None = None
-        run_dir = tempfile.mkdtemp(prefix="run-", dir=_private_dir())
+        run_dir = "" if plain else tempfile.mkdtemp(prefix="run-", dir=_private_dir())
         report_path = os.path.join(run_dir, "report")
+        rlimits = [*self._rlimit_args(limits, request.timeout), "--"]
         try:
             args = list(self._base_args)
             args += ["--size", str(limits.disk_mb << 20), "--tmpfs", WORKDIR,
                      "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp"]
-            open(report_path, "wb").close()
-            args += ["--bind", report_path, "/.turnrl/report"]
+            input_spec = "none"
             if session:
                 stream = (state or b"") + (tario.pack(request.files) if request.files else b"")
                 args += ["--ro-bind", _write(run_dir, "restore", stream), "/.turnrl/restore"]
+                input_spec = "file:/.turnrl/restore"
             else:
                 for path, data in request.files.items():
                     fd = _memfd("file", data)
                     fds.append(fd)
                     perms = "0755" if data.startswith(b"#!") else "0644"
                     args += ["--perms", perms, "--file", str(fd), f"{WORKDIR}/{path}"]
-            fetch_mode = "all" if session else ("list" if request.fetch else "none")
-            if fetch_mode == "list":
-                names = "\n".join(request.fetch).encode() + b"\n"
-                args += ["--ro-bind", _write(run_dir, "fetch", names), "/.turnrl/fetch"]
+            if plain:
+                status_fd = _memfd("status", b"")
+                fds.append(status_fd)
+                args += ["--json-status-fd", str(status_fd)]
+            else:
+                open(report_path, "wb").close()
+                args += ["--bind", report_path, "/.turnrl/report"]
             args += ["--remount-ro", "/", "--chdir", WORKDIR]
             argv = [self.interpreter.executable if a == PYTHON else a for a in request.argv]
-            inner = ["/bin/sh", "-c", SCRIPT, "sh", "1" if session else "0", fetch_mode,
-                     f"{request.timeout:.3f}", *self._rlimit_args(limits, request.timeout),
-                     "--", *argv]
+            if plain:
+                inner = argv
+            else:  # a session's wrapper times the program out itself and keeps the directory
+                inner = ["/bin/sh", "-c", SCRIPT, "sh",
+                         *wrapper_args(input_spec=input_spec,
+                                       fetch=None if session else request.fetch,
+                                       seconds=request.timeout if session else 0.0,
+                                       report="/.turnrl/report"),
+                         *([self.tools["prlimit"], *rlimits] if session else []), *argv]
             full = [self.bwrap, *args, "--", *inner]
+            if not session:  # rlimits on bwrap itself, inherited by the program
+                full = [self.tools["prlimit"], *rlimits, *full]
             if self.cgroups is not None:
                 try:
+                    overhead = 2 if plain else (WRAPPER_PROCESSES if session else 3)
                     group = self.cgroups.create(limits.memory_mb << 20,
-                                               limits.processes + WRAPPER_PROCESSES)
+                                               limits.processes + overhead)
                 except OSError as exc:
                     return sandbox_error(f"could not create the run's cgroup: {exc}"), None
                 full = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", *group.procs_files, "--", *full]
             collected = await collect(
                 full, env=self._environment(request.env), stdin=request.stdin,
-                timeout=request.timeout + HOST_SLACK_S, output_limit=limits.output_bytes,
-                pass_fds=fds, on_kill=group.kill_members if group else None)
-            report = _read_file(report_path, (limits.disk_mb << 20) + (1 << 20))
+                timeout=request.timeout + (HOST_SLACK_S if session else 0.0),
+                output_limit=limits.output_bytes, pass_fds=fds,
+                on_kill=group.kill_members if group else None)
+            if plain:
+                report = _status_report(_read_fd(status_fd, 1 << 16))
+            else:
+                report = _read_file(report_path, (limits.disk_mb << 20) + (1 << 20))
         finally:
             for fd in fds:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-            shutil.rmtree(run_dir, ignore_errors=True)
+            if run_dir:
+                shutil.rmtree(run_dir, ignore_errors=True)
         oom = False
         if group is not None:
             group.kill_members()
             oom = group.oom_killed()
-            await asyncio.to_thread(group.remove)
-        started, exit_status, tar_bytes = parse_report(report)
+            if not group.remove(0.0):
+                await asyncio.to_thread(group.remove)
+        started, exit_status, _, tar_bytes = parse_report(report)
         if collected.start_error:
             return sandbox_error(collected.start_error, collected.duration_s), None
-        if not started and not collected.timed_out:
+        if not started and not (collected.timed_out or collected.output_exceeded):
             message = collected.stderr.decode(errors="replace").strip() or \
                 f"bwrap exited with {shell_exit_code(collected.returncode)} before the program"
             return sandbox_error(f"sandbox failed to start: {message}",
@@ -212,7 +234,7 @@ class BwrapSandbox:
             if request.fetch:
                 fetched = tario.select(tario.unpack(tar_bytes, limit=limit), request.fetch)
         elif request.fetch:
-            fetched = tario.unpack(tar_bytes, limit=limit)
+            fetched = tario.select(tario.unpack(tar_bytes, limit=limit), request.fetch)
         if fetched:
             result = _with_files(result, fetched)
         return result, new_state
@@ -314,6 +336,25 @@ def _memfd(name: str, data: bytes) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def _read_fd(fd: int, limit: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, limit)
+
+
+def _status_report(status: bytes) -> bytes:
+    """bwrap's ``--json-status-fd`` stream as the wrapper's report (``S`` + ``X<code>``): bwrap
+    writes ``exit-code`` only for a program it set up and started — a failed mount or exec
+    leaves only ``child-pid`` — so its absence means the sandbox failed (or was killed)."""
+    for line in status.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("exit-code"), int):
+            return b"SX%d 0\n" % entry["exit-code"]
+    return b""
 
 
 def _read_file(path: str, limit: int) -> bytes:

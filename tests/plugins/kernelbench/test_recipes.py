@@ -26,7 +26,8 @@ def test_kernel_configs_build_their_env_and_panels(path: Path) -> None:
     cfg = load_config(path, model=TrainConfig)
     assert cfg.env.name == "kernel"
     assert cfg.advantage.name == "trloo"
-    assert cfg.rejection.profiling.enabled and cfg.rejection.mismatch.enabled
+    assert cfg.rejection.profiling.enabled
+    assert cfg.rejection.mismatch.enabled
     KernelEnv(**cfg.env.options)  # options validate (one-line error otherwise)
     for split in (cfg.env.train_split, cfg.env.eval_split):
         assert make_tasks(split, **cfg.env.task_options)
@@ -34,7 +35,8 @@ def test_kernel_configs_build_their_env_and_panels(path: Path) -> None:
 
 def test_gpu_config_times_on_cuda_with_the_speedup_reward() -> None:
     cfg = load_config(GPU, model=TrainConfig)
-    assert cfg.env.options["device"] == "cuda" and cfg.env.options["reward"] == "speedup"
+    assert cfg.env.options["device"] == "cuda"
+    assert cfg.env.options["reward"] == "speedup"
     assert cfg.env.task_options["scale"] == "gpu"
     assert cfg.rollout.max_steps == 3
 

@@ -51,6 +51,7 @@ def run_harness_in_process(workdir: Path, problem: str, answer: str,
 
     cfg = {"nonce": "n", "trials": 3, "seed": 42, "tolerances": TOLERANCES, "device": "cpu"}
     cfg.update(config)
+    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "problem.py").write_text(problem)
     (workdir / "answer.py").write_text(answer)
     before = os.getcwd()

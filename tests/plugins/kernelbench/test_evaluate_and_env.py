@@ -208,3 +208,55 @@ def test_template_keeps_the_problem_in_view() -> None:
     assert none[0]["content"].startswith("PROBLEM")
     assert TEMPLATE.render("", [], Observation("PROBLEM"), 3) == [
         {"role": "user", "content": "PROBLEM"}]
+
+
+class _CudaRun:
+    """A fake sandbox answering as the harness does on CUDA (no GPU needed)."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.result = result
+
+    async def run(self, **kwargs: Any) -> RunOutput:
+        import json
+
+        nonce = json.loads(kwargs["stdin"])["nonce"]
+        lines = [f'{nonce} {{"stage": "{s}"}}' for s in ("imported", "reference", "compiled",
+                                                         "trials")]
+        lines.append(nonce + " " + json.dumps({"result": self.result}))
+        return RunOutput("ok", 0, "\n".join(lines) + "\n", "", False, 1.0)
+
+
+def _cuda_result(**extra: Any) -> dict[str, Any]:
+    trial = {"index": 0, "ok": True, "max_abs": 0.0, "launches": 1, "kernels": ["k"],
+             "other_launches": 0}
+    return {"compiled": True, "correct": True, "decoy": False, "findings": [],
+            "trials": [trial], "times": {"total_s": 0.5}, "error": None, "error_stage": None,
+            **extra}
+
+
+def test_cuda_results_feed_speedup_coverage_and_reward() -> None:
+    fake = _CudaRun(_cuda_result(speedup=2.5, runtime_ms=0.4, ref_runtime_ms=1.0,
+                                 coverage=0.9))
+    r = evaluate_kernel(RELU, GOOD, device="cuda", sandbox=fake, trials=1, reward="speedup")
+    assert (r.speedup, r.runtime_ms, r.ref_runtime_ms, r.coverage) == (2.5, 0.4, 1.0, 0.9)
+    assert r.reward == pytest.approx(0.5 + 0.5 * 2.5 + 0.5 * 0.9)
+    assert "speedup 2.5x" in r.feedback
+    assert "90% of GPU kernel time in your kernels" in r.feedback
+    like = evaluate_kernel(RELU, GOOD, device="cuda", sandbox=fake, trials=1)
+    assert like.reward == pytest.approx(0.8)  # >= 2x tier
+
+
+def test_cuda_profiler_decoy_and_failed_timing() -> None:
+    decoy = _CudaRun(_cuda_result(speedup=9.0, runtime_ms=0.1, ref_runtime_ms=0.9,
+                                  coverage=0.0, decoy=True, findings=[
+                                      {"name": "profiler_decoy", "detail": "no own kernel"}]))
+    r = evaluate_kernel(RELU, GOOD, device="cuda", sandbox=decoy, trials=1)
+    assert r.decoy
+    assert "profiler_decoy" in r.hacks
+    assert r.reward == -1.0
+    failed = _CudaRun(_cuda_result(error="RuntimeError: CUDA error", error_stage="harness"))
+    r = evaluate_kernel(RELU, GOOD, device="cuda", sandbox=failed, trials=1)
+    assert r.correct
+    assert r.speedup is None
+    assert r.reward == pytest.approx(-0.1)  # like_kernel: no speed credit, not CPU's 1.0
+    assert "Timing failed" in r.feedback

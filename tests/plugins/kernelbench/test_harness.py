@@ -126,3 +126,21 @@ def test_snapshot_keeps_bfloat16_name() -> None:
     back = harness.fresh_tensor(torch, snap, captured)
     assert back.dtype == torch.bfloat16
     assert bool((back == 1).all())
+
+
+def test_cuda_helpers_without_a_gpu() -> None:
+    """Median/stats and coverage matching of ``harness_cuda`` on hand-made numbers."""
+    from turnrl.plugins.kernelbench import harness_cuda
+
+    stats = harness_cuda.summarize([3.0, 1.0, 2.0, 10.0])
+    assert stats["median"] == 2.5
+    assert (stats["min"], stats["max"], stats["n"]) == (1.0, 10.0, 4)
+    events = [("relu_kernel", 30.0), ("relu_kernel_0d1d2", 10.0), ("at::native::elementwise", 60.0)]
+    cov = harness_cuda.coverage_of(events, {"relu_kernel"})
+    assert cov["coverage"] == pytest.approx(0.4)
+    assert cov["number_coverage"] == pytest.approx(2 / 3)
+    assert cov["custom_kernels"] == 2
+    none = harness_cuda.coverage_of([("at::native::add", 5.0)], {"relu_kernel"})
+    assert none["coverage"] == 0.0
+    assert none["custom_kernels"] == 0
+    assert harness_cuda.coverage_of([], set())["coverage"] is None

@@ -269,9 +269,15 @@ def _judge(opts: EvalOptions, rewarder: Any, static: StaticReport, out: Any,
     runtime = float(harness["runtime_ms"]) if timed else None
     ref_runtime = float(harness["ref_runtime_ms"]) if timed else None
     coverage = (harness.get("coverage") if timed else None)
-    reward = rewarder(RewardFacts(compiled, correct, decoy, tuple(hacks), speedup, coverage))
+    # on CUDA a correct kernel whose timing failed earns no speed credit (not CPU's basis)
+    timing_failed = opts.device != "cpu" and opts.timing and correct and not timed
+    reward = rewarder(RewardFacts(compiled, correct, decoy, tuple(hacks),
+                                  0.0 if timing_failed else speedup, coverage))
     stage = _stage(status, harness, compiled, correct, decoy, hacks)
     parts = [_status_text(status, harness, last, opts, out)]
+    if timing_failed:
+        parts.append("Timing failed (no speed credit):\n" + "\n".join(
+            "    " + ln for ln in ((harness or {}).get("error") or "").splitlines()[-8:]))
     if harness is not None and compiled:
         parts.append(trials_text(harness, opts.trials))
         parts.append(launches_text(harness, decoy))

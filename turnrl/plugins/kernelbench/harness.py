@@ -137,12 +137,17 @@ class Snapshot:
 
 
 def snapshot(torch, value, captured):
-    """Copy a tensor out through functions captured before the answer ran."""
+    """Copy a tensor out through functions captured before the answer ran. No torch buffer
+    holding the values is freed unscrubbed: a temporary (a device or bfloat16 copy) is filled
+    with NaN once copied, so ``torch.empty`` in an answer cannot find a reference result."""
     t = captured["to"](captured["detach"](value), "cpu")
     name = str(t.dtype).replace("torch.", "")
     if name == "bfloat16":
         t = captured["to"](t, torch.float32)
-    return Snapshot(captured["numpy"](captured["clone"](t)).copy(), name)
+    array = captured["numpy"](t).copy()
+    if t.data_ptr() != value.data_ptr() and t.is_floating_point():
+        t.fill_(float("nan"))
+    return Snapshot(array, name)
 
 
 def fresh_tensor(torch, snap, captured):

@@ -9,8 +9,9 @@ The program (``print(sum(range(1000)))``) is written to a file and run by the sa
 on every row. ``bare`` is ``asyncio.create_subprocess_exec`` of that interpreter in a temporary
 directory, in a new session like every backend's process (on a shared machine the kernel's
 autogroup scheduler gives each session its own share: a bare run left in the caller's session
-measured 4x slower at concurrency 8): the floor any sandbox pays. Backends take turns in ``--rounds`` interleaved batches
-per concurrency level (so machine load drifts alike on every row). ``docker-cold`` makes a
+measured 4x slower at concurrency 8): the floor any sandbox pays. Backends take turns in
+``--rounds`` interleaved batches per concurrency level (so machine load drifts alike on every
+row). ``docker-cold`` makes a
 container per run (``pool_size=0``, fewer runs); ``docker-warm`` runs in a started pool of
 ``max(level, 2)`` containers (capped at 8).
 

@@ -297,4 +297,6 @@ def make_sandbox(name: str = "bwrap", *, host: Any = None, **options: Any) -> Sa
     try:
         return factory(**options)
     except TypeError as exc:  # a third-party factory without an options model
+        if "keyword argument" not in str(exc):
+            raise
         raise SandboxUsageError(f"sandbox {name!r}: {exc}") from None

@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -45,6 +42,22 @@ from turnrl.sandboxes.api import (
     prepare_run,
     sandbox_error,
 )
+from turnrl.sandboxes.bwrap_host import (
+    JOIN_CGROUP,
+    SANDBOX_UID,
+    memfd,
+    private_dir,
+    probe,
+    read_fd,
+    read_file,
+    require,
+    static_etc,
+    status_report,
+    ulimits,
+    user_process_count,
+    with_files,
+    write,
+)
 from turnrl.sandboxes.cgroups import RunCgroup, cgroup_manager
 from turnrl.sandboxes.interpreter import check_bindable, resolve_interpreter
 from turnrl.sandboxes.process import collect, shell_exit_code
@@ -56,7 +69,6 @@ INSTALL_HINT = ("bubblewrap is not installed: `apt-get install bubblewrap` (Debi
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
              "/etc/alternatives", "/etc/nsswitch.conf")
 TOP_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-SANDBOX_UID = 65534
 WRAPPER_PROCESSES = 4
 """bwrap, bwrap's PID 1, the wrapper shell and ``timeout`` (a session's run; a plain run has
 only the first two, a fetching one three): counted in the pids cgroup on top of
@@ -89,7 +101,7 @@ class BwrapSandbox:
         self.bwrap = shutil.which(self.options.bwrap)
         if not self.bwrap:
             raise SandboxUnavailable(INSTALL_HINT)
-        self.tools = {tool: _require(tool) for tool in ("prlimit", "timeout", "tar")}
+        self.tools = {tool: require(tool) for tool in ("prlimit", "timeout", "tar")}
         self.interpreter = resolve_interpreter(self.options.python)
         for path in self.options.ro_binds:
             if not os.path.exists(path):
@@ -108,9 +120,9 @@ class BwrapSandbox:
                 else "none beyond the PID namespace and timeout (root without cgroups)"),
             "disk": "tmpfs size", "cpu": "rlimit", "files": "rlimit", "time": "timeout + kill",
         }
-        self._static = _static_etc()
+        self._static = static_etc()
         self._base_args = self._fixed_args()
-        _probe(self.bwrap, tuple(self._base_args))
+        probe(self.bwrap, tuple(self._base_args))
 
     # ------------------------------------------------------------------ public API
     async def run(self, code: str | None = None, *, command: Sequence[str] | None = None,
@@ -147,7 +159,7 @@ class BwrapSandbox:
         plain = not session and not request.fetch  # no wrapper: bwrap runs the program
         fds: list[int] = []
         group: RunCgroup | None = None
-        run_dir = "" if plain else tempfile.mkdtemp(prefix="run-", dir=_private_dir())
+        run_dir = "" if plain else tempfile.mkdtemp(prefix="run-", dir=private_dir())
         report_path = os.path.join(run_dir, "report")
         rlimits = [*self._rlimit_args(limits, request.timeout), "--"]
         try:
@@ -157,16 +169,16 @@ class BwrapSandbox:
             input_spec = "none"
             if session:
                 stream = (state or b"") + (tario.pack(request.files) if request.files else b"")
-                args += ["--ro-bind", _write(run_dir, "restore", stream), "/.turnrl/restore"]
+                args += ["--ro-bind", write(run_dir, "restore", stream), "/.turnrl/restore"]
                 input_spec = "file:/.turnrl/restore"
             else:
                 for path, data in request.files.items():
-                    fd = _memfd("file", data)
+                    fd = memfd("file", data)
                     fds.append(fd)
                     perms = "0755" if data.startswith(b"#!") else "0644"
                     args += ["--perms", perms, "--file", str(fd), f"{WORKDIR}/{path}"]
             if plain:
-                status_fd = _memfd("status", b"")
+                status_fd = memfd("status", b"")
                 fds.append(status_fd)
                 args += ["--json-status-fd", str(status_fd)]
             else:
@@ -184,7 +196,7 @@ class BwrapSandbox:
                                        report="/.turnrl/report"),
                          *([self.tools["prlimit"], *rlimits] if session else []), *argv]
             full = [self.bwrap, *args, "--", *inner]
-            if not session:  # rlimits on bwrap itself, inherited by the program
+            if not session and self.cgroups is None:  # rlimits on bwrap, for the program
                 full = [self.tools["prlimit"], *rlimits, *full]
             if self.cgroups is not None:
                 try:
@@ -193,16 +205,20 @@ class BwrapSandbox:
                                                limits.processes + overhead)
                 except OSError as exc:
                     return sandbox_error(f"could not create the run's cgroup: {exc}"), None
-                full = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", *group.procs_files, "--", *full]
+                # one shell joins the cgroup and (one-shot runs) sets the rlimits: a process
+                # start fewer than `prlimit`, which counts on a busy machine
+                script = JOIN_CGROUP + ("" if session else ulimits(limits, request.timeout))
+                full = ["/bin/sh", "-c", script + 'exec "$@"', "sh", *group.procs_files, "--",
+                        *full]
             collected = await collect(
                 full, env=self._environment(request.env), stdin=request.stdin,
                 timeout=request.timeout + (HOST_SLACK_S if session else 0.0),
                 output_limit=limits.output_bytes, pass_fds=fds,
                 on_kill=group.kill_members if group else None)
             if plain:
-                report = _status_report(_read_fd(status_fd, 1 << 16))
+                report = status_report(read_fd(status_fd, 1 << 16))
             else:
-                report = _read_file(report_path, (limits.disk_mb << 20) + (1 << 20))
+                report = read_file(report_path, (limits.disk_mb << 20) + (1 << 20))
         finally:
             for fd in fds:
                 with contextlib.suppress(OSError):
@@ -236,7 +252,7 @@ class BwrapSandbox:
         elif request.fetch:
             fetched = tario.select(tario.unpack(tar_bytes, limit=limit), request.fetch)
         if fetched:
-            result = _with_files(result, fetched)
+            result = with_files(result, fetched)
         return result, new_state
 
     # ------------------------------------------------------------------ argv pieces
@@ -270,7 +286,7 @@ class BwrapSandbox:
         if self.cgroups is None:
             args.append(f"--as={limits.memory_mb << 20}")
             if os.geteuid() != 0:  # RLIMIT_NPROC counts the user's processes everywhere
-                args.append(f"--nproc={_user_process_count() + limits.processes + 8}")
+                args.append(f"--nproc={user_process_count() + limits.processes + 8}")
         return args
 
     def _environment(self, extra: Mapping[str, str]) -> dict[str, str]:
@@ -320,125 +336,3 @@ class BwrapSession:
 
 
 # --------------------------------------------------------------------------- helpers
-_JOIN_CGROUP = ('for f in "$@"; do [ "$f" = -- ] && break; '
-                'echo $$ >"$f" || { echo "turnrl sandbox: cannot join cgroup $f" >&2; exit 126; }; '
-                'shift; done; shift; exec "$@"')
-
-
-def _memfd(name: str, data: bytes) -> int:
-    fd = os.memfd_create(f"turnrl-{name}", 0)  # no MFD_CLOEXEC: passed on with pass_fds
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.lseek(fd, 0, os.SEEK_SET)
-    except OSError:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _read_fd(fd: int, limit: int) -> bytes:
-    os.lseek(fd, 0, os.SEEK_SET)
-    return os.read(fd, limit)
-
-
-def _status_report(status: bytes) -> bytes:
-    """bwrap's ``--json-status-fd`` stream as the wrapper's report (``S`` + ``X<code>``): bwrap
-    writes ``exit-code`` only for a program it set up and started — a failed mount or exec
-    leaves only ``child-pid`` — so its absence means the sandbox failed (or was killed)."""
-    for line in status.splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("exit-code"), int):
-            return b"SX%d 0\n" % entry["exit-code"]
-    return b""
-
-
-def _read_file(path: str, limit: int) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limit)
-    except OSError:
-        return b""
-
-
-def _write(directory: str, name: str, data: bytes) -> str:
-    path = os.path.join(directory, name)
-    with open(path, "wb") as handle:
-        handle.write(data)
-    return path
-
-
-@functools.lru_cache(maxsize=1)
-def _private_dir() -> str:
-    """This process's directory for per-run channel files (RAM-backed ``/dev/shm`` when there
-    is one), private to this user and removed at exit."""
-    import atexit
-
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    directory = tempfile.mkdtemp(prefix="turnrl-sbx-", dir=base)
-    atexit.register(shutil.rmtree, directory, True)
-    return directory
-
-
-def _with_files(result: ExecResult, files: dict[str, bytes]) -> ExecResult:
-    return ExecResult(status=result.status, exit_code=result.exit_code, stdout=result.stdout,
-                      stderr=result.stderr, truncated=result.truncated,
-                      duration_s=result.duration_s, files=files)
-
-
-def _require(tool: str) -> str:
-    path = shutil.which(tool)
-    if not path:
-        raise SandboxUnavailable(f"{tool!r} is missing (coreutils / util-linux / tar)")
-    return path
-
-
-def _user_process_count() -> int:
-    uid = os.getuid()
-    count = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if entry.stat().st_uid == uid:
-                    count += 1
-    return count
-
-
-@functools.lru_cache(maxsize=1)
-def _static_etc() -> dict[str, str]:
-    """``/etc/passwd``, ``group`` and ``hosts`` for the sandbox user, written once per process
-    to the private directory and bound read-only into every run."""
-    directory = os.path.join(_private_dir(), "etc")
-    os.mkdir(directory)
-    contents = {
-        "passwd": f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n"
-                  f"sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:sandbox:{WORKDIR}:/bin/sh\n",
-        "group": f"root:x:0:\nsandbox:x:{SANDBOX_UID}:\n",
-        "hosts": "127.0.0.1 localhost sandbox\n::1 localhost\n",
-    }
-    for name, text in contents.items():
-        with open(os.path.join(directory, name), "w") as handle:
-            handle.write(text)
-        os.chmod(os.path.join(directory, name), 0o644)
-    os.chmod(directory, 0o755)
-    return {name: os.path.join(directory, name) for name in contents}
-
-
-@functools.lru_cache(maxsize=8)
-def _probe(bwrap: str, base_args: tuple[str, ...]) -> None:
-    """Start one empty sandbox so a machine without user namespaces fails here, once, with
-    bwrap's own reason — not at every run."""
-    try:
-        done = subprocess.run([bwrap, *base_args, "--", "/bin/true"], capture_output=True,
-                              env={}, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SandboxUnavailable(f"bwrap could not start: {exc}") from None
-    if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip()
-        raise SandboxUnavailable(
-            f"bwrap cannot create its namespaces here ({reason}); on Ubuntu 24.04+ allow "
-            "unprivileged user namespaces for bwrap (AppArmor), or use the docker backend")

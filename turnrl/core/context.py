@@ -169,9 +169,10 @@ TEMPLATES: dict[str, PromptTemplate] = {
 """``raw`` renders like ``plain`` but sends the whole reply, as written, to the environment:
 for environments whose actions are multi-line answers they parse themselves (code blocks)."""
 DEFAULT_TEMPLATE = "auto"
-"""``auto``: the environment's own prompt when its plugin registers one (``prompt=`` extra,
-see ``env_template``), else the template it names (``template="raw"`` extra), else
-``verl-agent``. The rollout engine resolves it per environment."""
+"""``auto``: the environment's own template when its plugin names one (``template=`` extra: a
+registered name such as ``"raw"``, a ``PromptTemplate`` or ``"module:attr"``), else its own
+prompt (``prompt=`` extra, see ``env_template``), else ``verl-agent``. The rollout engine
+resolves it per environment."""
 
 TASK_MARKER = "Your task is to: "
 

@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "turnrl.plugins.alfworld",
     "turnrl.plugins.gui",
     "turnrl.plugins.webshop",
+    "turnrl.plugins.kernelbench",
     "turnrl.plugins.code",
     "turnrl.inference.plugin",
     "turnrl.trainers.advantages.plugin",

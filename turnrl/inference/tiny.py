@@ -35,6 +35,9 @@ CHAT_TEMPLATE = (
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 _WORD_RE = re.compile(r"\w+|[^\w\s]")
+_CODE_RE = re.compile(r"\s+|\w+|[^\w\s]")
+"""``tiny_tokenizer="code"`` environments: whitespace runs are tokens too, so replies that are
+programs (newlines, indentation, code fences) survive encode -> decode exactly."""
 
 
 def words(text: str) -> list[str]:
@@ -114,29 +117,37 @@ async def _play(host: Any, env_name: str, task: Task, mode: str, rng: random.Ran
     return texts
 
 
-def build_tokenizer(texts: Iterable[str], *, min_count: int = 1) -> Any:
-    """A word-level ``PreTrainedTokenizerFast`` whose vocabulary is the words of ``texts``."""
+def build_tokenizer(texts: Iterable[str], *, min_count: int = 1,
+                    keep_whitespace: bool = False) -> Any:
+    """A word-level ``PreTrainedTokenizerFast`` whose vocabulary is the words of ``texts``
+    (``keep_whitespace``: whitespace runs too, decoded by plain concatenation: exact text)."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
+    split = _CODE_RE if keep_whitespace else _WORD_RE
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(words(text))
+        counts.update(split.findall(text))
     vocab: dict[str, int] = {tok: i for i, tok in enumerate(SPECIALS)}
     for word, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         if c >= min_count and word not in vocab:
             vocab[word] = len(vocab)
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<|unk|>"))
-    core.pre_tokenizer = pre_tokenizers.Sequence([  # exactly ``words()``'s split
-        pre_tokenizers.WhitespaceSplit(),
-        pre_tokenizers.Split(Regex(_WORD_RE.pattern), behavior="isolated"),
-    ])
-    core.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins words with spaces
+    if keep_whitespace:
+        core.pre_tokenizer = pre_tokenizers.Split(Regex(_CODE_RE.pattern), behavior="isolated")
+        core.decoder = decoders.Fuse()  # tokens already hold their whitespace
+    else:
+        core.pre_tokenizer = pre_tokenizers.Sequence([  # exactly ``words()``'s split
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Split(Regex(_WORD_RE.pattern), behavior="isolated"),
+        ])
+        core.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins words: spaces
     core.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIALS])
     core.add_tokens([AddedToken(t, special=False, normalized=False) for t in TAGS])
     tok = PreTrainedTokenizerFast(
         tokenizer_object=core, pad_token="<|pad|>", unk_token="<|unk|>",
         bos_token="<|im_start|>", eos_token="<|im_end|>",
+        **({"clean_up_tokenization_spaces": False} if keep_whitespace else {}),
     )
     tok.chat_template = CHAT_TEMPLATE
     tok.padding_side = "left"
@@ -193,10 +204,14 @@ async def abuild_tiny(env_name: str, *, seed: int = 0, hidden_size: int = 64, la
                       heads: int = 2, tasks_per_split: int = 16, host: Any = None,
                       env_options: dict[str, Any] | None = None,
                       task_options: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    from turnrl.core.host import get_host
+
+    host = host or get_host()
     texts = await collect_env_texts(env_name, tasks_per_split=tasks_per_split, seed=seed,
                                     host=host, env_options=env_options,
                                     task_options=task_options)
-    tok = build_tokenizer(texts)
+    code = host.env(env_name).extras.get("tiny_tokenizer") == "code"
+    tok = build_tokenizer(texts, keep_whitespace=code)
     model = build_model(len(tok), hidden_size=hidden_size, layers=layers, heads=heads, seed=seed,
                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     return model, tok

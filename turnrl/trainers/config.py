@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from turnrl.core.config import RunConfig, Section
+from turnrl.trainers.rejection import RejectionConfig
 
 
 class ModelConfig(Section):
@@ -198,3 +199,5 @@ class TrainConfig(RunConfig):
     """Metric sinks."""
     mismatch: MismatchConfig = Field(default_factory=MismatchConfig)
     """Rollout-vs-trainer log-prob mismatch: measurement and optional rejection."""
+    rejection: RejectionConfig = Field(default_factory=RejectionConfig)
+    """Dr. Kernel's profiling rejection sampling (mismatch rejection: ``mismatch.reject``)."""

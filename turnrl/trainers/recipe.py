@@ -44,6 +44,7 @@ from turnrl.trainers.logging import MetricsLogger
 from turnrl.trainers.mismatch import prepare_old_logprobs
 from turnrl.trainers.plots import write_learning_curve
 from turnrl.trainers.policies import rollout_policy
+from turnrl.trainers.rejection import profiling_keep
 from turnrl.trainers.sft import expert_groups, jsonl_groups, run_sft, successful_rows
 from turnrl.trainers.update import (
     StepStats,
@@ -124,10 +125,13 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         groups, dropped = split_failed(played)  # estimators compare whole groups only
         t1 = time.perf_counter()
         adv, batch = step_advantages(groups, cfg.advantage.name, cfg.advantage.params)
-        rows = token_rows(groups, adv)
+        keep, prs = profiling_keep(groups, cfg.rejection.profiling,  # Dr. Kernel PRS
+                                   np.random.default_rng([cfg.seed, it, info.rank]))
+        rows = token_rows(groups, adv, keep=keep)
         if cfg.trainer.skip_zero_advantage:
             rows = [r for r in rows if r.advantage != 0.0]
         stats = ppo_update(model, optimizer, scheduler, ref_model, rows, cfg, info, pad_id)
+        stats |= prs
         t2 = time.perf_counter()
         push_weights(model, policy)
         t3 = time.perf_counter()

@@ -27,7 +27,7 @@ def test_kernel_configs_build_their_env_and_panels(path: Path) -> None:
     assert cfg.env.name == "kernel"
     assert cfg.advantage.name == "trloo"
     assert cfg.rejection.profiling.enabled
-    assert cfg.rejection.mismatch.enabled
+    assert cfg.mismatch.reject
     KernelEnv(**cfg.env.options)  # options validate (one-line error otherwise)
     for split in (cfg.env.train_split, cfg.env.eval_split):
         assert make_tasks(split, **cfg.env.task_options)
@@ -73,6 +73,6 @@ def test_tiny_recipe_runs_end_to_end(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     rl = [r for r in rows if r.get("phase") == "rl"]
     assert len(rl) == load_config(TINY, model=TrainConfig).trainer.iterations
-    assert all("prs/considered" in r and "mismatch/weight_mean" in r for r in rl if r["tokens"])
+    assert all("prs/considered" in r and "mismatch/rejected_turns" in r for r in rl if r["tokens"])
     assert any(r["tokens"] > 0 and r["grad_norm"] > 0 for r in rl), rl  # a real update
     assert (run_dir / "summary.json").exists()

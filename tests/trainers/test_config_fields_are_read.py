@@ -73,7 +73,7 @@ def test_every_config_field_is_read(reads: set[tuple[str, str]], tmp_path: Path,
     # 1. a full run: expert SFT, KL reference, periodic eval, checkpoints
     assert main(["train", str(QUICKSTART), "--run-dir", str(tmp_path / "a"), *SMALL,
                  "loss.kl_coef=0.01", "trainer.eval_every=1", "checkpoint.every=1",
-                 "mismatch.reject=true"]) == 0
+                 "mismatch.reject=true", "rejection.profiling.enabled=true"]) == 0
     # 2. SFT from a JSONL file (scripted episodes carry no token ids: the run stops there,
     #    with one line, after reading sft.path)
     demos = tmp_path / "demos.jsonl"

@@ -186,3 +186,39 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds(email.utils.formatdate(now + 30, usegmt=True), now=now) == \
         pytest.approx(30, abs=1)
     assert retry_after_seconds(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
+
+
+def test_one_client_serves_successive_rollouts_each_on_its_own_loop() -> None:
+    """The trainer runs each rollout in its own ``asyncio.run``: the client must open a fresh
+    HTTP session on each new loop (a session is bound to its loop) and close it when the
+    rollout ends (``end_rollout``), never reuse one from a closed loop or leak it."""
+    async def models(request: web.Request) -> web.Response:
+        return web.json_response({"data": [{"id": "m"}]})
+
+    async def completions(request: web.Request) -> web.Response:
+        return web.json_response({"choices": [{"message": {"role": "assistant",
+                                                           "content": "up"},
+                                               "finish_reason": "stop"}]})
+
+    def routes(app: web.Application) -> None:
+        app.router.add_get("/v1/models", models)
+        app.router.add_post("/v1/chat/completions", completions)
+
+    from turnrl.core.host import get_host
+    from turnrl.core.rollout import RolloutConfig, run_groups_sync
+
+    gen = _serve(routes)
+    url = next(gen)
+    try:
+        client = OpenAIPolicy(url, vllm_extras=False)
+        tasks = get_host().tasks("toy-env", "train")[:2]
+        for seed in range(3):  # three rollouts, three loops, one client
+            groups = run_groups_sync("toy-env", tasks, client, group_size=2,
+                                     config=RolloutConfig(max_steps=2, seed=seed,
+                                                          progress=False))
+            eps = [e for g in groups for e in g.episodes]
+            assert [e.status for e in eps] == ["truncated"] * 4
+            assert all(s.action for e in eps for s in e.steps)
+            assert client._session is None  # closed with its loop
+    finally:
+        gen.close()

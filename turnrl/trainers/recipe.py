@@ -42,8 +42,10 @@ from turnrl.trainers.fsdp import (
     shard,
 )
 from turnrl.trainers.logging import MetricsLogger
+from turnrl.trainers.mismatch import prepare_old_logprobs
 from turnrl.trainers.plots import write_learning_curve
 from turnrl.trainers.policies import rollout_policy
+from turnrl.trainers.rejection import profiling_keep
 from turnrl.trainers.sft import expert_groups, jsonl_groups, run_sft, successful_rows
 from turnrl.trainers.update import (
     StepStats,
@@ -52,6 +54,7 @@ from turnrl.trainers.update import (
     optimizer_step,
     ppo_token_loss,
 )
+from turnrl.trainers.weight_push import close_policy, push_weights
 
 
 def train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
@@ -75,6 +78,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         cleanup.callback(executor.close)
     lm, tokenizer = build_model(cfg, host)
     policy = rollout_policy(cfg.policy, lm, tokenizer, info.device, run_dir)
+    cleanup.callback(close_policy, policy)  # a vLLM engine holds threads and memory
     model = shard(LogProbModel(lm, temperature=cfg.policy.sampling.temperature or 1.0,
                                kernel_backend=cfg.trainer.kernel_backend), info,
                   mixed_precision=cfg.trainer.mixed_precision,
@@ -129,10 +133,13 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         groups, dropped = split_failed(played)  # estimators compare whole groups only
         t1 = time.perf_counter()
         adv, batch = step_advantages(groups, cfg.advantage.name, cfg.advantage.params)
-        rows = token_rows(groups, adv)
+        keep, prs = profiling_keep(groups, cfg.rejection.profiling,  # Dr. Kernel PRS
+                                   np.random.default_rng([cfg.seed, it, info.rank]))
+        rows = token_rows(groups, adv, keep=keep)
         if cfg.trainer.skip_zero_advantage:
             rows = [r for r in rows if r.advantage != 0.0]
         stats = ppo_update(model, optimizer, scheduler, ref_model, rows, cfg, info, pad_id)
+        stats |= prs
         t2 = time.perf_counter()
         push_weights(model, policy)
         t3 = time.perf_counter()
@@ -149,6 +156,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
             say(info, dropped_note(it, metrics, dropped))
         say(info, f"iter {it}: success {metrics['success']:.2f} reward "
                   f"{metrics['reward']:.2f} loss {metrics['loss']:+.4f} "
+                  f"|dlogp| {metrics.get('mismatch/mean_abs', 0.0):.1e} "
                   f"({t1 - t0:.1f}s rollout, {t2 - t1:.1f}s train)")
         if cfg.checkpoint.every and it % cfg.checkpoint.every == 0:
             checkpoint.save(ckpt_dir, it, model=model, optimizer=optimizer, scheduler=scheduler,
@@ -253,11 +261,6 @@ def make_reference(model: LogProbModel, cfg: TrainConfig, info: DistInfo, path: 
     return ref.eval()
 
 
-def push_weights(model: LogProbModel, policy: Any) -> None:
-    """Gather full weights (collective) and load them into the inference backend."""
-    policy.load_weights(full_state_dict(model))
-
-
 def rollout_config(cfg: TrainConfig, seed: int) -> Any:
     from turnrl.core.context import DEFAULT_TEMPLATE
     from turnrl.core.policy import SamplingParams
@@ -294,7 +297,9 @@ def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
 
 def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str,
              executor: Any = None) -> dict[str, Any]:
-    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed.
+    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed;
+    plus the mean episode return the same way (``score_*``: WebShop's task score, where
+    success, a perfect score, is rare for small models).
 
     Wins over *every* episode of the panel: a failed episode (timeout, env or policy error)
     counts as a failure, exactly as ``turnrl eval`` counts it, so an outage cannot raise the
@@ -303,20 +308,26 @@ def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
     from turnrl.core.rollout_progress import FAILED_STATUSES
 
     panel = eval_panel(cfg, host)
-    per_seed, failed = [], 0.0
+    per_seed, scores, failed = [], [], 0.0
     for seed in cfg.eval.seeds:
         groups = rollout(policy, panel[info.rank::info.world], cfg, host,
                          seed=10_000_019 + seed, group_size=1, executor=executor)
         eps = [e for g in groups for e in g.episodes]
         won = sum(e.won and e.status not in FAILED_STATUSES for e in eps)
         bad = sum(e.status in FAILED_STATUSES for e in eps)
-        counts = all_reduce_sum(torch.tensor([float(won), float(len(eps)), float(bad)]), info)
+        ret = sum(e.total_reward for e in eps)
+        counts = all_reduce_sum(torch.tensor([float(won), float(len(eps)), float(bad),
+                                              float(ret)], dtype=torch.float64), info)
         per_seed.append(float(counts[0] / max(counts[1].item(), 1.0)))
+        scores.append(float(counts[3] / max(counts[1].item(), 1.0)))
         failed += float(counts[2])
     result = {"mean": float(np.mean(per_seed)), "std": float(np.std(per_seed)),
-              "per_seed": per_seed, "failed": int(failed)}
+              "per_seed": per_seed, "failed": int(failed),
+              "score_mean": float(np.mean(scores)), "score_std": float(np.std(scores)),
+              "score_per_seed": scores}
     note = f", {int(failed)} episodes failed with an error (counted as lost)" if failed else ""
-    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f} "
+    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f}, "
+              f"return {result['score_mean']:.3f} ± {result['score_std']:.3f} "
               f"({len(panel)} tasks x {len(per_seed)} seeds{note})")
     return result
 
@@ -356,10 +367,7 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     parts = [order[k::cfg.trainer.mini_batches] for k in range(cfg.trainer.mini_batches)]
     batches = [micro_batches(rows, part, cfg.trainer.micro_batch_tokens, info, pad_id)
                for part in parts]
-    if cfg.loss.old_logprobs == "recompute":
-        for mbs in batches:
-            for mb, old in zip(mbs, logprobs(model, mbs), strict=True):
-                mb.old_logp_BL = old
+    measured = prepare_old_logprobs(model, batches, rows, cfg, info)  # pi_old, mismatch/*
     refs = [logprobs(ref_model, mbs) if ref_model is not None else None for mbs in batches]
     token_loss = ppo_token_loss(cfg.loss)
     history: list[StepStats] = []
@@ -373,7 +381,7 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     return {"loss": first["loss"], "loss_last": last["loss"], "grad_norm": last["grad_norm"],
             "tokens": first["tokens"], "clip_frac": last.get("clip_frac", 0.0),
             "entropy": first.get("entropy", 0.0), "approx_kl": last.get("approx_kl", 0.0),
-            "kl": last.get("kl", 0.0)}
+            "kl": last.get("kl", 0.0)} | measured
 
 
 def episode_metrics(groups: list[Any], info: DistInfo) -> dict[str, float]:

@@ -60,6 +60,10 @@ OFFLINE_ARGS: tuple[str, ...] = (
     # a second --disable-features flag replaces Playwright's own list instead of adding to it.
     f"--gaia-url={DEAD_URL}", f"--autofill-server-url={DEAD_URL}/",
     f"--gcm-checkin-url={DEAD_URL}",
+    # --disable-component-update still lets this build's component updater ask
+    # update.googleapis.com for updates a minute or so after launch (seen in CI on a loaded
+    # machine): its update server is the dead URL too
+    f"--component-updater=url-source={DEAD_URL}/",
 )
 
 VIEWPORT = {"width": 500, "height": 320}

@@ -86,10 +86,13 @@ def test_expert_episodes_across_nodes_equal_in_process_ones(
         pytest.skip(f"the {env!r} plugin is not registered in this checkout")
     tasks = host.tasks(env, split)[:n]
     local = _play(env, tasks, None, group_size=group_size, concurrency=concurrency)
-    remote = _play(env, tasks, executor, group_size=group_size, concurrency=concurrency)
+    try:
+        remote = _play(env, tasks, executor, group_size=group_size, concurrency=concurrency)
+        placed = executor.pool(env, host=host).describe()
+    finally:
+        executor.release(env)  # the next test's pools get the whole cluster
     assert remote == local
     assert all(e["status"] == "ok" and e["metrics"]["won"] for e in remote)
-    placed = executor.pool(env, host=host).describe()
     assert len(placed["nodes"]) >= 2, placed  # the pool spread over the nodes
 
 
@@ -121,7 +124,9 @@ def test_a_node_that_leaves_ends_its_episodes_and_the_others_go_on(
     async def run_and_kill() -> list[Any]:
         async def kill_node() -> None:
             pool = executor.pool(factory, host=None)
+            deadline = time.monotonic() + 120
             while sum(link.used for link in pool.links) < 12:
+                assert time.monotonic() < deadline, pool.describe()
                 await asyncio.sleep(0.05)
             await asyncio.sleep(1.0)
             doomed.append(sum(link.used for link in pool.links if link.node_id == w0))

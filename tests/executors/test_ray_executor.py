@@ -98,7 +98,9 @@ def test_a_killed_actor_ends_its_episodes_and_the_pool_replaces_it(
     async def run_and_kill() -> list[Any]:
         async def kill_one() -> None:
             pool = executor.pool(factory, host=None)
+            deadline = time.monotonic() + 60
             while sum(link.used for link in pool.links) < 8:  # all eight episodes started
+                assert time.monotonic() < deadline, pool.describe()
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.5)  # a few steps in
             killed.append(pool.links[0])
@@ -157,6 +159,21 @@ def test_an_environment_no_node_can_host_is_refused_in_one_line(executor: RayExe
     with pytest.raises(PlacementError, match=r"no node of the Ray cluster can host "
                                              r"BrowserEnv.*browser"):
         play(envs.BrowserEnv, envs.tasks(2), executor)
+
+
+def test_a_registered_environment_is_placed_by_what_it_declared(executor: RayExecutor) -> None:
+    """The kernel environment on ``cuda`` declares a GPU: this cluster has none, so it is
+    refused before any episode, naming the need; on ``cpu`` it needs a core per instance."""
+    host = get_host()
+    tasks = host.tasks("kernel", "train")[:1]
+    with pytest.raises(PlacementError, match=r"no node of the Ray cluster can host kernel "
+                                             r"\(one actor needs 1 x .*'gpus': 1"):
+        asyncio.run(run_groups("kernel", tasks, RANDOM, executor=executor,
+                               config=RolloutConfig(env_options={"device": "cuda"})))
+    pool = executor.pool("kernel", host=host, options={"device": "cpu"})
+    assert (pool.resources.cpus, pool.resources.gpus, pool.resources.per_actor) == (1, 0, 1)
+    executor.release("kernel", {"device": "cuda"})
+    executor.release("kernel", {"device": "cpu"})
 
 
 def test_the_checker_runs_through_the_executor(executor: RayExecutor) -> None:

@@ -13,6 +13,11 @@ light, its TextWorld engine is not)::
 
     register("alfworld", factory, tasks=..., resources=alfworld_resources)  # (**options) -> ...
 
+An environment that runs model answers in a sandbox adds what its sandbox backend declared at
+*its* registration (``turnrl_register_sandboxes``: ``resources={"docker": 1}`` -- only nodes
+started with a ``docker`` resource have a Docker engine): ``with_sandbox(own, sandbox)``. The
+runs happen on the instance's node, so their memory and CPU count there too.
+
 Keys: ``cpus``, ``memory_mb`` and ``gpus`` per instance; ``per_actor`` is how many instances
 one worker process hosts side by side (async or thread-offloaded engines share a process
 well; a CPU-bound engine wants ``per_actor: 1`` so each gets a core); any other key is a
@@ -109,3 +114,20 @@ def resources_for(extras: Mapping[str, Any] | None, factory: Any = None,
     if callable(declared) and not isinstance(declared, EnvResources):
         declared = declared(**dict(options or {}))
     return EnvResources.parse(declared)
+
+
+def with_sandbox(own: Mapping[str, Any], sandbox: str, host: Any = None) -> dict[str, Any]:
+    """``own`` per-instance needs plus those sandbox backend ``sandbox`` registered
+    (``resources=`` on its registration): amounts add up, ``per_actor`` stays ``own``'s. An
+    unknown backend adds nothing (making the environment will name the problem)."""
+    if host is None:
+        from turnrl.core.host import get_host
+
+        host = get_host()
+    component = host.load().sandboxes.get(sandbox)
+    extra = dict((component.meta.get("resources") or {}) if component is not None else {})
+    out = dict(own)
+    for key, amount in extra.items():
+        if key != "per_actor":
+            out[key] = out.get(key, 0) + amount
+    return out

@@ -161,13 +161,36 @@ class LocalCluster:
         self.head = self._ray_start(args, "head", HEAD_IP)
         _wait_port(HEAD_IP, self.port, timeout_s, self.head, self._log("head"))
         for i, spec in enumerate(self.worker_specs):
-            ip = f"127.0.0.{i + 3}"
+            self.workers.append(self._start_worker(i, spec, timeout_s))
+        return self
+
+    def _start_worker(self, i: int, spec: dict[str, Any], timeout_s: float
+                      ) -> subprocess.Popen[bytes]:
+        """One worker node, started after the previous one is up: ``ray start`` gives a node
+        a fixed 30 s to register with the head, which a loaded machine can miss when several
+        start at once; a start that gave up is tried again (fresh ports), twice at most."""
+        import json
+
+        ip = f"127.0.0.{i + 3}"
+        for attempt in range(3):
             args = [f"--address={self.address}", f"--num-cpus={spec.get('num_cpus', 1)}",
                     *_port_args(ip, NODE_PORTS)]
             if spec.get("resources"):
                 args.append(f"--resources={json.dumps(spec['resources'])}")
-            self.workers.append(self._ray_start(args, f"worker{i}", ip))
-        return self
+            name = f"worker{i}" + (f".retry{attempt}" if attempt else "")
+            proc = self._ray_start(args, name, ip)
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                if "Ray runtime started" in self._log(name).read_text(errors="replace"):
+                    return proc
+                if proc.poll() is not None:
+                    break  # timed out registering (or failed): try again
+                time.sleep(0.3)
+            _kill_group(proc, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(5)
+        raise RuntimeError(f"worker node {i} did not start in 3 tries: "
+                           f"{self._log(name).read_text(errors='replace')[-1500:]}")
 
     def _log(self, name: str) -> Path:
         return Path(self.temp_dir) / f"{name}.out"

@@ -5,6 +5,7 @@ cluster is started here)."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -97,3 +98,30 @@ def test_the_readme_multi_node_yaml_is_a_valid_run_config(tmp_path: Path) -> Non
     assert cfg.policy.backend == "openai"
     assert executor_settings(SimpleNamespace(executor=cfg.rollout.executor,
                                              ray=cfg.rollout.ray))[1]["address"] == "HEAD:6379"
+
+
+def test_a_local_cluster_stops_its_own_process_groups_and_nothing_else() -> None:
+    """``LocalCluster.stop`` kills by the process groups it started (never ``ray stop``), and
+    ``leftovers`` sees a child that is still alive in one of them."""
+    import subprocess
+    import sys
+
+    from turnrl.executors.ray.cluster import LocalCluster
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                 start_new_session=True)
+    local = LocalCluster(workers=[])
+    local.head = subprocess.Popen(  # a "node" whose child outlives a plain kill of its leader
+        [sys.executable, "-c", "import subprocess, sys, time; subprocess.Popen([sys.executable,"
+         " '-c', 'import time; time.sleep(60)']); time.sleep(60)"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while len(local.leftovers()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(local.leftovers()) == 2  # the leader and its child
+        local.stop()
+        assert local.leftovers() == []
+        assert bystander.poll() is None  # not ours: untouched
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -56,6 +56,7 @@ def cluster() -> Iterator[tuple[LocalCluster, RayExecutor]]:
             executor.close()
         local.stop()
         ray.cloudpickle.unregister_pickle_by_value(envs)
+    assert local.leftovers() == [], "processes of the test cluster outlived stop()"
 
 
 def _play(env: Any, tasks: list[Any], executor: RayExecutor | None, *, group_size: int,

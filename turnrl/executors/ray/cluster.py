@@ -226,7 +226,7 @@ class LocalCluster:
         procs = [*self.workers, *([self.head] if self.head else [])]
         for proc in procs:
             _kill_group(proc, signal.SIGTERM)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 5
         for proc in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(max(0.1, deadline - time.monotonic()))
@@ -236,6 +236,18 @@ class LocalCluster:
                 proc.wait(5)
         if self.temp_dir:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    def leftovers(self) -> list[int]:
+        """Live (not zombie) processes still in this cluster's process groups: [] after
+        ``stop()``, or something escaped it."""
+        groups = {p.pid for p in [*self.workers, *([self.head] if self.head else [])]}
+        alive = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if fields[0] != "Z" and int(fields[2]) in groups:
+                    alive.append(int(stat.parent.name))
+        return alive
 
     def __enter__(self) -> LocalCluster:
         return self.start()

@@ -83,6 +83,8 @@ class EnvPool:
         allow, and wait for the actors it starts; ``PlacementError`` if it has none at all."""
         with self._lock:
             self.wanted = max(self.wanted, instances)
+        if self.capacity >= instances:  # the usual case from the second iteration on: no
+            return                      # cluster state to ask for (two GCS round trips)
         deadline = time.monotonic() + self._start_timeout
         while True:
             started = await asyncio.to_thread(self._fill)

@@ -2,6 +2,7 @@
 
     python benchmarks/rollout_ray.py [--levels 128,512] [--steps 10] [--repeats 3]
                                      [--alfworld 32] [--cpus 2] [--address ADDR]
+                                     [--per-actor 64] [--window 0.002] [--nodes N]
 
 1. A 50 ms environment (each step awaits 50 ms: an engine on another machine, a browser) at
    each level of concurrent episodes (``level`` episodes of ``--steps`` steps, all in flight),
@@ -64,11 +65,15 @@ class SlowEnv:
         return None
 
 
+PER_ACTOR = 64
+"""Instances per Ray worker process (``--per-actor``): the environment's own declaration."""
+
+
 def slow_factory(steps: int, step_s: float) -> Callable[[], SlowEnv]:
     def make() -> SlowEnv:
         return SlowEnv(steps, step_s)
 
-    make.resources = SlowEnv.resources  # type: ignore[attr-defined]
+    make.resources = {**SlowEnv.resources, "per_actor": PER_ACTOR}  # type: ignore[attr-defined]
     return make
 
 
@@ -108,7 +113,11 @@ def main() -> None:
                         help="start a LocalCluster: a head and N worker nodes of --cpus each "
                              "(separate processes on loopback) instead of one local node")
     parser.add_argument("--window", type=float, default=0.002, help="batch_window_s")
+    parser.add_argument("--per-actor", type=int, default=64,
+                        help="instances of the 50 ms / 0 ms environment per Ray worker process")
     args = parser.parse_args()
+    global PER_ACTOR  # a benchmark knob, read by slow_factory
+    PER_ACTOR = args.per_actor
     levels = [int(x) for x in args.levels.split(",")]
 
     from turnrl.executors.ray import RayExecutor

@@ -124,7 +124,13 @@ def summarize(runs: dict[int, Sequence[Episode]]) -> dict[str, Any]:
                 "std": statistics.pstdev(values) if len(values) > 1 else 0.0}
 
     def rate(eps: Sequence[Episode]) -> float:
-        return sum(_won(e) for e in eps) / len(eps) if eps else 0.0
+        """Won games / games: the seats of one multi-agent game share ``base_id`` and count
+        once (a single-agent episode is its own game)."""
+        games: dict[str, bool] = {}
+        for e in eps:
+            base = str(e.metrics.get("base_id", e.id))
+            games[base] = games.get(base, False) or _won(e)
+        return sum(games.values()) / len(games) if games else 0.0
 
     every = [e for s in sorted(runs) for e in sorted(runs[s], key=lambda e: e.id)]
     types = sorted({str(e.task.data.get("type", "all")) for e in every})

@@ -107,6 +107,37 @@ PolicyConfig = Annotated[
 ]
 
 
+class SeatsConfig(Section):
+    """Multi-agent games: which seats the trained policy plays and who plays the others
+    (see ``turnrl.core.seating``)."""
+
+    learner: list[str] = Field(default_factory=lambda: ["*"])
+    """Seats the trained policy plays: seat names (``player_0``), ``*``, or ``key=value`` on
+    the environment's seat tags (``team=village``, ``role=Seer``)."""
+    opponents: list[Union[str, dict[str, str]]] = Field(default_factory=list)
+    """Line-ups for the other seats, one per game (a stable hash of the task picks it): a
+    policy spec (``scripted:basic``) for every other seat, or ``{selector: spec}`` rules (first
+    match wins)."""
+    group_by: str | None = "role"
+    """Seat tag that splits each task group, so a group never mixes roles (None: keep them)."""
+
+    @model_validator(mode="after")
+    def _valid(self) -> SeatsConfig:
+        from turnrl.core.seating import check_selector
+
+        if not self.learner:
+            raise ValueError("learner must name at least one seat (or '*')")
+        for selector in self.learner:
+            check_selector(selector)
+        for entry in self.opponents:
+            for selector, spec in ({"*": entry} if isinstance(entry, str) else entry).items():
+                check_selector(selector)
+                if ":" not in spec:
+                    raise ValueError(f"opponent policy {spec!r} must look like BACKEND:SPEC "
+                                     f"(e.g. scripted:basic)")
+        return self
+
+
 class RolloutConfig(Section):
     """How episodes are played: group shape, limits, timeouts and prompt rendering (the
     trainer maps it onto the engine's ``turnrl.core.rollout.RolloutConfig``)."""
@@ -127,6 +158,8 @@ class RolloutConfig(Section):
     """Past turns kept in the prompt (memory window)."""
     template: str = "default"
     """Prompt template name (``default``: the context builder's default)."""
+    seats: SeatsConfig | None = None
+    """Multi-agent seat assignment; None: the trained policy plays every seat."""
 
 
 class AdvantageConfig(Section):
@@ -176,6 +209,7 @@ class RunConfig(Section):
             from turnrl.core.host import get_host
 
             host = get_host()
+        self._check_seat_policies(host)
         advantages = getattr(host, "advantages", {})
         if not advantages:  # no estimator plugin loaded: nothing to check against
             return
@@ -194,6 +228,21 @@ class RunConfig(Section):
                     format_validation_error(exc, params_model, prefix=("advantage", "params"))
                 ) from None
             self.advantage.params = params.model_dump()
+
+
+    def _check_seat_policies(self, host: Any) -> None:
+        """Every opponent policy names a registered backend."""
+        seats = self.rollout.seats
+        policies = getattr(host, "policies", {})
+        if seats is None or not policies:
+            return
+        for entry in seats.opponents:
+            for spec in ([entry] if isinstance(entry, str) else entry.values()):
+                backend = spec.partition(":")[0]
+                if backend not in policies:
+                    raise ConfigError(f"rollout.seats.opponents: unknown policy backend "
+                                      f"{backend!r} in {spec!r} (expected one of: "
+                                      f"{', '.join(sorted(policies))})")
 
 
 # ---------------------------------------------------------------------------- loading

@@ -32,6 +32,7 @@ ENTRY_POINT_GROUP = "turnrl"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "turnrl.plugins.toy",
     "turnrl.plugins.alfworld",
+    "turnrl.plugins.werewolf",
     "turnrl.inference.plugin",
     "turnrl.trainers.advantages.plugin",
     "turnrl.sandboxes.plugin",

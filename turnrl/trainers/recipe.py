@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from turnrl.core.seating import game_results
 from turnrl.trainers import checkpoint
 from turnrl.trainers.batch import step_advantages, token_rows
 from turnrl.trainers.config import TrainConfig
@@ -266,7 +267,29 @@ def rollout_config(cfg: TrainConfig, seed: int) -> Any:
         template=DEFAULT_TEMPLATE if r.template == "default" else r.template,
         sampling=SamplingParams(max_tokens=s.max_tokens, temperature=s.temperature,
                                 top_p=s.top_p, top_k=s.top_k, stop=tuple(s.stop)),
-        seed=seed, env_options=dict(cfg.env.options))
+        seed=seed, env_options=dict(cfg.env.options), seats=seating(cfg))
+
+
+_SEATINGS: dict[str, Any] = {}
+
+
+def seating(cfg: TrainConfig) -> Any:
+    """The run's ``Seating`` (``rollout.seats``), built once per run: its opponent policies
+    are reused by every rollout, the warm start and the evaluations."""
+    seats = cfg.rollout.seats
+    if seats is None:
+        return None
+    template = cfg.rollout.template
+    key = json.dumps([seats.model_dump(mode="json"), cfg.env.name, template], sort_keys=True)
+    if key not in _SEATINGS:
+        from turnrl.core.context import DEFAULT_TEMPLATE
+        from turnrl.core.host import get_host
+        from turnrl.core.seating import build_seating
+
+        _SEATINGS[key] = build_seating(
+            seats.learner, seats.opponents, seats.group_by, env=cfg.env.name, host=get_host(),
+            template=DEFAULT_TEMPLATE if template == "default" else template)
+    return _SEATINGS[key]
 
 
 def rollout(policy: Any, tasks: list[Any], cfg: TrainConfig, host: Any, *, seed: int,
@@ -293,8 +316,8 @@ def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
     for seed in cfg.eval.seeds:
         groups = rollout(policy, panel[info.rank::info.world], cfg, host,
                          seed=10_000_019 + seed, group_size=1)
-        won = sum(e.won for g in groups for e in g.episodes)
-        counts = all_reduce_sum(torch.tensor([float(won), float(len(groups))]), info)
+        won, games = game_results(groups)  # a multi-agent game counts once, not per seat
+        counts = all_reduce_sum(torch.tensor([float(won), float(games)]), info)
         per_seed.append(float(counts[0] / max(counts[1].item(), 1.0)))
     result = {"mean": float(np.mean(per_seed)), "std": float(np.std(per_seed)),
               "per_seed": per_seed}

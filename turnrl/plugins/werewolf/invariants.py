@@ -51,8 +51,9 @@ def play_random_game(rules: Rules, seed: int, reply_seed: int, *,
     while not game.over:
         turn = game.turn
         assert turn is not None
-        garbage = rng.random() < malformed
-        reply = rng.choice(MALFORMED) if garbage else rng.choice(game.legal(turn))
+        legal = game.legal(turn)
+        garbage = rng.random() < malformed or not legal
+        reply = rng.choice(MALFORMED) if garbage else rng.choice(legal)
         replies.append(reply)
         game.act(reply)
     return game, replies
@@ -139,6 +140,23 @@ def check_game(game: Game) -> None:
     if not game.over or not ended:
         raise InvariantError("the game did not end")
     _check_tally_lines(game)
+    _check_seer_lines(game)
+
+
+_SEEN = re.compile(r"^• night \d+: you chose to see player_(\d+): player_(\d+) is (not )?a "
+                   r"Werewolf\.$")
+
+
+def _check_seer_lines(game: Game) -> None:
+    """What each Seer reads in its own log is the target's true side."""
+    for p, role in enumerate(game.roles):
+        if role != SEER:
+            continue
+        for line in (ln for rnd in game.logs.lines[p] for ln in rnd):
+            m = _SEEN.match(line)
+            if m and (m.group(1) != m.group(2)
+                      or (m.group(3) is None) != (game.roles[int(m.group(1))] == WEREWOLF)):
+                raise InvariantError(f"the Seer's log says {line!r}")
 
 
 def _check_exile(ev: Any, rules: Rules, living: int, fail: Any) -> None:

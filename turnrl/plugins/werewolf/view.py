@@ -92,11 +92,15 @@ def read_claims(text: str, speaker: int, round_: int, player: str = r"player_(\d
     """The claims in one statement (see the module docstring)."""
     out = []
     flags = re.IGNORECASE
+    results = set()
     for m in re.finditer(rf"I am the {seer}\b.*?{player} is (not )?{wolf}", text, flags):
         out.append(Claim(round_, speaker, "seer", int(m.group(1)), wolf=m.group(2) is None))
+        results.add(m.start())
     for m in re.finditer(rf"I suspect {player}", text, flags):
         out.append(Claim(round_, speaker, "suspect", int(m.group(1)), wolf=True))
     for m in re.finditer(r"I am (?:a|an|the) (\w+)", text, flags):
+        if m.start() in results:  # "I am the Seer and ..." is read as the result above
+            continue
         if m.group(1).capitalize() in ROLES or m.group(1).capitalize() == seer:
             out.append(Claim(round_, speaker, "role", role=m.group(1).capitalize()))
     return out

@@ -18,6 +18,11 @@ Examples:
     turnrl eval toy-env --policy scripted:gold --panel valid --seeds 3 --out runs/eval-gold
     turnrl eval toy-env --policy hf:PATH/TO/SAVED_MODEL --seeds 3
     turnrl eval alfworld --policy openai:http://127.0.0.1:8000/v1 --panel valid_seen
+    turnrl eval werewolf --policy hf:PATH --learner team=village --opponent scripted:basic
+
+In a multi-agent game ``--learner`` names the seats the policy plays and ``--opponent`` who
+plays the others (see ``turnrl.core.seating``); a game counts once, won when the policy's side
+won.
 """
 
 from __future__ import annotations
@@ -58,6 +63,12 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-timeout", type=float, default=300.0,
                         help="seconds per model call")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--learner", action="append", metavar="SELECTOR",
+                        help="multi-agent games: a seat the policy plays (player_0, "
+                             "team=village, role=Seer; repeatable; default: every seat)")
+    parser.add_argument("--opponent", action="append", metavar="BACKEND:SPEC",
+                        help="multi-agent games: who plays the other seats, e.g. "
+                             "scripted:basic (repeatable: a panel of line-ups, one per task)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,22 +94,45 @@ def rollout_config(args: argparse.Namespace, *, seed: int) -> Any:
             max_steps=args.max_steps, history_length=args.history_length,
             template=args.template, seed=seed, progress=not args.no_progress,
             sampling=SamplingParams(max_tokens=args.max_tokens, temperature=args.temperature,
-                                    top_p=args.top_p))
+                                    top_p=args.top_p), seats=seating(args))
     except ValueError as exc:
         raise _user_error(str(exc)) from None
 
 
-def build_policy(spec: str, env: str, host: Any) -> Any:
-    """``name:spec`` -> a Policy; mistakes become one-line user errors."""
+def seating(args: argparse.Namespace) -> Any:
+    """``--learner`` / ``--opponent`` as a ``Seating`` (built once per command)."""
+    learner, opponents = getattr(args, "learner", None), getattr(args, "opponent", None)
+    if not learner and not opponents:
+        return None
+    if getattr(args, "_seating", None) is None:
+        from turnrl.core.host import PluginError, get_host
+        from turnrl.core.seating import build_seating
+
+        try:
+            args._seating = build_seating(learner or ["*"], opponents or [], "role",
+                                          env=args.env, host=get_host(),
+                                          template=args.template)
+        except PluginError as exc:
+            raise _user_error(f"--opponent: {exc}") from None
+    return args._seating
+
+
+def build_policy(spec: str, env: str, host: Any, template: str | None = None) -> Any:
+    """``name:spec`` -> a Policy; mistakes become one-line user errors. Backends that format
+    their own replies (``scripted``) get the run's prompt template, so the engine's parser
+    reads them."""
     from turnrl.core.host import PluginError
 
     name, sep, rest = spec.partition(":")
     if not sep:
         raise _user_error(f"--policy must look like BACKEND:SPEC (e.g. scripted:gold), "
                           f"got {spec!r}")
-    factory = host.lookup("policies", name).resolve()
+    component = host.lookup("policies", name)
+    factory = component.resolve()
+    options = {"template": template} if template and component.meta.get("formats_replies") \
+        else {}
     try:
-        return factory(rest, env=env, host=host)
+        return factory(rest, env=env, host=host, **options)
     except (ValueError, ImportError, PluginError) as exc:
         raise _user_error(f"--policy {spec}: {exc}") from None
 
@@ -171,6 +205,7 @@ def _check_out_dir(out: Path, settings: dict[str, Any], resume: bool) -> None:
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from turnrl.core.host import get_host
     from turnrl.core.rollout import run_groups
+    from turnrl.core.seating import close_seating
     from turnrl.core.store import EpisodeStore
 
     if args.seeds < 1:
@@ -188,7 +223,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                     if not k.startswith("_") and k not in ("out", "resume", "no_progress")}
         _check_out_dir(out, settings, args.resume)
         store = EpisodeStore(out / "episodes.jsonl")
-    policy = build_policy(args.policy, args.env, host)
+    policy = build_policy(args.policy, args.env, host, template=args.template)
 
     async def play() -> dict[int, list[Episode]]:
         runs: dict[int, list[Episode]] = defaultdict(list)
@@ -200,6 +235,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                 runs[seed] = [e for g in groups for e in g.episodes]
         finally:
             await policy.close()
+            await close_seating(getattr(args, "_seating", None))
             if store is not None:
                 store.close()
         return runs

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     tasks = host.tasks(args.env, args.split)[: args.tasks]
     store = EpisodeStore(Path(args.out))
     already = len(store.ids())
-    policy = build_policy(args.policy, args.env, host)
+    policy = build_policy(args.policy, args.env, host, template=args.template)
 
     async def play() -> list:
         try:

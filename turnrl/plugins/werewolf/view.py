@@ -12,6 +12,7 @@ the same phrases is understood too.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -89,21 +90,38 @@ def target_of(action: str) -> int | None:
 
 def read_claims(text: str, speaker: int, round_: int, player: str = r"player_(\d+)",
                 seer: str = "Seer", wolf: str = "a Werewolf") -> list[Claim]:
-    """The claims in one statement (see the module docstring)."""
-    out = []
+    """The claims in one statement (see the module docstring). Statements are read again on
+    every later turn of the game, so readings are cached."""
+    return [Claim(round_, speaker, kind, target, wolf_, role)
+            for kind, target, wolf_, role in _claims(text, player, seer, wolf)]
+
+
+@functools.lru_cache(maxsize=8)
+def _patterns(player: str, seer: str, wolf: str) -> tuple[re.Pattern[str], ...]:
     flags = re.IGNORECASE
+    return (re.compile(rf"I am the {seer}\b.*?{player} is (not )?{wolf}", flags),
+            re.compile(rf"I suspect {player}", flags),
+            re.compile(r"I am (?:a|an|the) (\w+)", flags))
+
+
+@functools.lru_cache(maxsize=4096)
+def _claims(text: str, player: str, seer: str, wolf: str
+            ) -> tuple[tuple[str, int | None, bool, str], ...]:
+    results_re, suspect_re, role_re = _patterns(player, seer, wolf)
+    out: list[tuple[str, int | None, bool, str]] = []
     results = set()
-    for m in re.finditer(rf"I am the {seer}\b.*?{player} is (not )?{wolf}", text, flags):
-        out.append(Claim(round_, speaker, "seer", int(m.group(1)), wolf=m.group(2) is None))
+    for m in results_re.finditer(text):
+        out.append(("seer", int(m.group(1)), m.group(2) is None, ""))
         results.add(m.start())
-    for m in re.finditer(rf"I suspect {player}", text, flags):
-        out.append(Claim(round_, speaker, "suspect", int(m.group(1)), wolf=True))
-    for m in re.finditer(r"I am (?:a|an|the) (\w+)", text, flags):
+    for m in suspect_re.finditer(text):
+        out.append(("suspect", int(m.group(1)), True, ""))
+    for m in role_re.finditer(text):
         if m.start() in results:  # "I am the Seer and ..." is read as the result above
             continue
-        if m.group(1).capitalize() in ROLES or m.group(1).capitalize() == seer:
-            out.append(Claim(round_, speaker, "role", role=m.group(1).capitalize()))
-    return out
+        role = m.group(1).capitalize()
+        if role in ROLES or role == seer:
+            out.append(("role", None, False, role))
+    return tuple(out)
 
 
 _KINDS = (("propose one player to kill", "propose"), ("choose one player to kill", "kill"),
@@ -115,6 +133,12 @@ _ME = re.compile(r"• you are player_(\d+), your role is (\w+)\.")
 _ROUND = re.compile(r"• current round and phase: (?:night|day) (\d+)")
 _SAID = re.compile(r"^  – (player_\d+|you) said: (.*)$", re.MULTILINE)
 _HEADER = re.compile(r"^Round (\d+):$", re.MULTILINE)
+_SEEN = re.compile(r"^• night \d+: you chose to see player_(\d+): player_\d+ is (not )?a",
+                   re.MULTILINE)
+_PROPOSED = re.compile(r"^• night (\d+): player_\d+ (?:proposed|voted) to kill player_(\d+)",
+                       re.MULTILINE)
+_ATTACKED = re.compile(r"night \d+ round, player_(\d+) was attacked")
+_KILLED = re.compile(r"^• day \d+ announcement: (.*) (?:was|were) killed", re.MULTILINE)
 
 
 class LSPODialect:
@@ -137,19 +161,16 @@ class LSPODialect:
             elif line.startswith("• remaining players:"):
                 view.alive = [int(x) for x in _PLAYER.findall(line)]
         if role == "Seer":
-            for m in re.finditer(r"^• night \d+: you chose to see player_(\d+): "
-                                 r"player_\d+ is (not )?a", text, re.MULTILINE):
+            for m in _SEEN.finditer(text):
                 view.seen[int(m.group(1))] = m.group(2) is None
-        tonight = f"• night {view.round}: "
-        for m in re.finditer(rf"^{re.escape(tonight)}player_\d+ (?:proposed|voted) to kill "
-                             r"player_(\d+)", text, re.MULTILINE):
-            view.proposals.append(int(m.group(1)))
+        tonight = str(view.round)
+        view.proposals = [int(m.group(2)) for m in _PROPOSED.finditer(text)
+                          if m.group(1) == tonight]
         if kind == "witch":
-            am = re.search(r"night \d+ round, player_(\d+) was attacked", last)
+            am = _ATTACKED.search(last)
             view.attacked = int(am.group(1)) if am else None
-        for m in re.finditer(r"^• day \d+ announcement: (.*) (?:was|were) killed", text,
-                             re.MULTILINE):
-            view.night_dead |= {int(x) for x in _PLAYER.findall(m.group(1))}
+        for m in _KILLED.finditer(text):
+            view.night_dead.update(int(x) for x in _PLAYER.findall(m.group(1)))
         self._read_statements(text, view)
         return view
 

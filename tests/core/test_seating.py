@@ -209,7 +209,7 @@ def test_config_section_validates_seats() -> None:
     cfg = load_config(None, ["env.name=werewolf", "rollout.seats.learner=[team=village]",
                              "rollout.seats.opponents=[scripted:basic]"])
     assert cfg.rollout.seats.group_by == "role"
-    with pytest.raises(ConfigError, match="seat selector .role=.: key=value needs both sides"):
+    with pytest.raises(ConfigError, match=r"seat selector .role=.: key=value needs both sides"):
         load_config(None, ["rollout.seats.learner=[role=]"])
     with pytest.raises(ConfigError, match="must look like BACKEND:SPEC"):
         load_config(None, ["rollout.seats.opponents=[basic]"])

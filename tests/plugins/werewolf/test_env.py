@@ -77,7 +77,7 @@ def _finish(env, first, moves):
 def test_reward_modes_pay_every_seat_and_name_the_winners(mode: str) -> None:
     async def go():
         env = WerewolfEnv(reward=mode)
-        obs = await env.reset(TASK)
+        await env.reset(TASK)
         night = ["kill player_4", "kill player_4", "see player_3", "save player_4"]
         speak = ["I have nothing to say."] * 7
         votes = ["vote for player_1" if p == 3 else "vote for player_3" for p in range(7)]
@@ -126,9 +126,9 @@ def test_options_and_errors() -> None:
     async def after_end():
         env = WerewolfEnv(max_rounds=1)
         await env.reset(TASK)
-        obs, last = await _finish(env, None, ["kill player_4", "kill player_4", "see player_3",
-                                              "save player_4", *["hi"] * 7,
-                                              *["do not vote"] * 7])
+        _, last = await _finish(env, None, ["kill player_4", "kill player_4", "see player_3",
+                                            "save player_4", *["hi"] * 7,
+                                            *["do not vote"] * 7])
         assert last.truncated
         assert not last.terminated
         again = await env.step("anything")

@@ -137,6 +137,9 @@ def test_the_checker_catches_broken_rules(monkeypatch: pytest.MonkeyPatch, patch
     else:
         monkeypatch.setattr(Game, "_plurality", lambda self, tally, tie_break: min(
             tally, key=lambda t: (tally[t], t)) if tally else None)
-    with pytest.raises(InvariantError, match=rule):
+    def check_all() -> None:
         for game in _games():
             check_game(game)
+
+    with pytest.raises(InvariantError, match=rule):
+        check_all()

@@ -10,16 +10,16 @@ import pytest
 
 pytest.importorskip("textarena")
 
-from turnrl.core.host import get_host  # noqa: E402
-from turnrl.core.rollout import RolloutConfig, run_groups  # noqa: E402
-from turnrl.core.seating import build_seating, game_results  # noqa: E402
-from turnrl.core.types import Task  # noqa: E402
-from turnrl.inference.scripted import make_scripted_policy  # noqa: E402
-from turnrl.plugins.werewolf.bots import WerewolfBot  # noqa: E402
-from turnrl.plugins.werewolf.env import WerewolfEnv  # noqa: E402
-from turnrl.plugins.werewolf.textarena_dialect import TextArenaDialect  # noqa: E402
-from turnrl.plugins.werewolf.textarena_env import SecretMafiaEnv, make_tasks  # noqa: E402
-from turnrl.testing import assert_env_conforms  # noqa: E402
+from turnrl.core.host import get_host
+from turnrl.core.rollout import RolloutConfig, run_groups
+from turnrl.core.seating import build_seating, game_results
+from turnrl.core.types import Task
+from turnrl.inference.scripted import make_scripted_policy
+from turnrl.plugins.werewolf.bots import WerewolfBot
+from turnrl.plugins.werewolf.env import WerewolfEnv
+from turnrl.plugins.werewolf.textarena_dialect import TextArenaDialect
+from turnrl.plugins.werewolf.textarena_env import SecretMafiaEnv, make_tasks
+from turnrl.testing import assert_env_conforms
 
 HOST = get_host()
 

@@ -24,7 +24,10 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
     multi_agent=False, **extras)``. ``factory(**options) -> Env`` (or a ``"module:attr"``
     string, imported on first use); ``tasks(split, **options) -> list[Task]``;
     ``expert(task) -> Expert``. ``extras`` land in ``EnvSpec.extras``; ``check_options={...}``
-    there sets defaults for ``turnrl check`` and test marks (see ``turnrl.testing``).
+    there sets defaults for ``turnrl check`` and test marks (see ``turnrl.testing``),
+    ``checks=("module:fn", ...)`` adds the plugin's own named checks to it, and
+    ``bots={name: factory}`` registers rule-based players as ``scripted:NAME`` policies
+    (``factory(task) -> Expert``).
     Implemented by environment plugins.
     """
 

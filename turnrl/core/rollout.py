@@ -63,7 +63,14 @@ from turnrl.core.rollout_sampling import (  # sampling_seed: part of this module
     sampling_seed as sampling_seed,
 )
 from turnrl.core.rollout_sampling import seed_from, seed_prefix, seeded_sampling
-from turnrl.core.seating import Seating, SeatingError, SeatPlan, seat_tags_of, split_by_tag
+from turnrl.core.seating import (
+    Seating,
+    SeatingError,
+    SeatPlan,
+    credit_winners,
+    seat_tags_of,
+    split_by_tag,
+)
 from turnrl.core.store import EpisodeStore
 from turnrl.core.types import Episode, EpisodeGroup, Observation, Step, Task, Transition
 
@@ -319,7 +326,7 @@ class _Run:
             if progress is not None:
                 progress.steps += 1
             if terminated:
-                _credit_outcome(seats, info)
+                credit_winners({n: s.steps for n, s in seats.items()}, info)
                 return "ok"
             if truncated or (max_steps is not None and turn >= max_steps):
                 return "truncated"
@@ -451,16 +458,6 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         return split_by_tag(groups, cfg.seats.group_by)
     return groups
 
-
-def _credit_outcome(seats: dict[str, _Seat], info: dict[str, Any]) -> None:
-    """A finished game's ``info["winners"]`` (seat names) sets ``won`` on every seat's last
-    step (the acting seat's own ``info["won"]`` only speaks for that seat)."""
-    winners = info.get("winners")
-    if isinstance(winners, list | tuple):
-        won = set(winners)
-        for name, seat in seats.items():
-            if seat.steps:
-                seat.steps[-1].info["won"] = name in won
 
 
 def run_groups_sync(*args: Any, **kwargs: Any) -> list[EpisodeGroup]:

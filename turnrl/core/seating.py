@@ -128,6 +128,17 @@ def seat_tags_of(env: Any) -> dict[str, dict[str, str]]:
     return {str(s): {str(k): str(v) for k, v in t.items()} for s, t in tags.items()}
 
 
+def credit_winners(steps_by_seat: Mapping[str, Sequence[Any]], info: Mapping[str, Any]) -> None:
+    """A finished game's ``info["winners"]`` (seat names) sets ``won`` on every seat's last
+    step (the acting seat's own ``info["won"]`` only speaks for that seat)."""
+    winners = info.get("winners")
+    if isinstance(winners, list | tuple):
+        won = set(winners)
+        for name, steps in steps_by_seat.items():
+            if steps:
+                steps[-1].info["won"] = name in won
+
+
 def split_by_tag(groups: Sequence[EpisodeGroup], tag: str) -> list[EpisodeGroup]:
     """Each group split by the episodes' seat tag (``metrics["seat_tags"][tag]``, else the
     seat name): ``group_id|tag=value``, in first-seen order, episodes' ``group_id`` rewritten."""

@@ -147,3 +147,15 @@ def test_same_seed_same_game_different_seed_other_deal() -> None:
     a, b, c = run(deal(1)), run(deal(1)), run(deal(2))
     assert a == b
     assert [t["role"] for t in a[1].values()] != [t["role"] for t in c[1].values()]
+
+
+def test_list_actions_false_leaves_the_list_to_the_template() -> None:
+    async def go():
+        env = WerewolfEnv(list_actions=False)
+        return await env.reset(TASK)
+
+    obs = run(go())
+    assert obs.text.endswith("As player_0 and a Werewolf, you should choose one of the legal "
+                             "actions.")
+    assert "kill player_1" not in obs.text
+    assert obs.actions[0] == "kill player_1"

@@ -25,11 +25,15 @@ from turnrl.plugins.werewolf.rules import TEAM, make_rules
 
 
 class WerewolfEnv:
-    """One game at a time; options: ``rules`` (preset name), ``reward``, and any ``Rules``
-    field (``players=9``, ``witch=True``, ``exile="majority"``, ...)."""
+    """One game at a time; options: ``rules`` (preset name), ``reward``, ``list_actions``
+    (False: the text stops short of the legal actions, for prompt templates that list
+    ``Observation.actions`` themselves, such as ``plain``), and any ``Rules`` field
+    (``players=9``, ``witch=True``, ``exile="majority"``, ...)."""
 
-    def __init__(self, *, rules: str = "lspo", reward: str = "sparse", **options: Any) -> None:
+    def __init__(self, *, rules: str = "lspo", reward: str = "sparse", list_actions: bool = True,
+                 **options: Any) -> None:
         self.rules = make_rules(rules, **options)
+        self.list_actions = list_actions
         if reward not in REWARD_MODES:
             raise ValueError(f"werewolf: reward must be one of {', '.join(REWARD_MODES)}, "
                              f"got {reward!r}")
@@ -40,7 +44,7 @@ class WerewolfEnv:
 
     async def reset(self, task: Task, *, seed: int | None = None) -> Observation:
         self.game = Game(self.rules, task.seed if seed is None else seed,
-                         roles=task.data.get("roles"))
+                         roles=task.data.get("roles"), list_actions=self.list_actions)
         return self._observe()
 
     def seat_tags(self) -> dict[str, dict[str, str]]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from turnrl.plugins.werewolf import actions as A
-from turnrl.plugins.werewolf.log import SeatLogs, as_role, seats_text
+from turnrl.plugins.werewolf.log import SeatLogs, seats_text, turn_prompt
 from turnrl.plugins.werewolf.rewards import Payoffs
 from turnrl.plugins.werewolf.rules import (
     DOCTOR,
@@ -64,8 +64,12 @@ class Outcome:
 
 
 class Game:
-    def __init__(self, rules: Rules, seed: int, roles: Sequence[str] | None = None) -> None:
+    def __init__(self, rules: Rules, seed: int, roles: Sequence[str] | None = None, *,
+                 list_actions: bool = True) -> None:
         self.rules = rules
+        self.list_actions = list_actions
+        """False: the turn's prompt line does not repeat the legal actions (for prompt
+        templates that list ``Observation.actions`` themselves)."""
         self.rng = random.Random(f"werewolf/{seed}")
         self.roles: list[str] = rules.deck()
         self.rng.shuffle(self.roles)
@@ -137,7 +141,7 @@ class Game:
     def observe(self, p: int) -> str:
         """Seat ``p``'s observation: its log, ending with its legal actions when it acts."""
         turn = self.turn
-        prompt = self._prompt(turn) if turn is not None and turn.player == p else ""
+        prompt = turn_prompt(self, turn) if turn is not None and turn.player == p else ""
         return self.logs.render(p, self.roles[p], self.teammates(p), self.phase_text(),
                                 self.living(), prompt)
 
@@ -407,34 +411,6 @@ class Game:
         if winner is not None:
             for p in range(self.n):
                 self._payoffs.outcome(p, self.team(p) == winner)
-
-    def _prompt(self, turn: Turn) -> str:
-        me = f"As {A.seat(turn.player)} and {as_role(self.roles[turn.player])}"
-        legal = self.legal(turn)
-        night = f"Now it is night {self.round} round and you should"
-        ask = {
-            "propose": f"{night} propose one player to kill to your "
-                       f"teammate{'s' if len(self.teammates(turn.player)) > 1 else ''}",
-            "kill": f"{night} choose one player to kill",
-            "wolfvote": f"{night} vote for one player to kill",
-            "see": f"{night} choose one player to see",
-            "save": f"{night} choose one player to save",
-            "protect": f"{night} choose one player to protect",
-            "vote": f"Now it is day {self.round} voting and you should vote for one player"
-                    + (" or choose not to vote" if self.rules.abstain else ""),
-        }
-        if turn.kind == "speak":
-            return (f"Now it is day {self.round} discussion and you should make a statement "
-                    f"of at most {self.rules.statement_max_chars} characters. {me}, you may say "
-                    f"anything, for example one of the following: "
-                    + ", ".join(f'"{s}"' for s in legal))
-        if turn.kind == "witch":
-            attacked = (f"{A.seat(self.victim)} was attacked tonight" if self.victim is not None
-                        else "no player was attacked tonight")
-            head = f"Now it is night {self.round} round, {attacked}, and you may use a potion"
-        else:
-            head = ask[turn.kind]
-        return f"{head}. {me}, you should choose from the following actions: {', '.join(legal)}."
 
 
 def _target(action: str | None) -> int:

@@ -9,7 +9,9 @@ rendering a turn's observation is a join, so a long game never re-renders its pa
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+from turnrl.plugins.werewolf import actions as A
 from turnrl.plugins.werewolf.actions import seat
 from turnrl.plugins.werewolf.rules import ARTICLE
 
@@ -61,3 +63,39 @@ class SeatLogs:
 def as_role(role: str) -> str:
     """``the Seer`` / ``a Villager``: how LSPO's prompts name a role."""
     return f"{ARTICLE[role]} {role}"
+
+
+def turn_prompt(game: Any, turn: Any) -> str:
+    """The line that ends the acting seat's observation: LSPO's "Now it is ..." with the
+    turn's legal actions (canned statements in the discussion)."""
+    me = f"As {A.seat(turn.player)} and {as_role(game.roles[turn.player])}"
+    legal = game.legal(turn)
+    night = f"Now it is night {game.round} round and you should"
+    ask = {
+        "propose": f"{night} propose one player to kill to your "
+                   f"teammate{'s' if len(game.teammates(turn.player)) > 1 else ''}",
+        "kill": f"{night} choose one player to kill",
+        "wolfvote": f"{night} vote for one player to kill",
+        "see": f"{night} choose one player to see",
+        "save": f"{night} choose one player to save",
+        "protect": f"{night} choose one player to protect",
+        "vote": f"Now it is day {game.round} voting and you should vote for one player"
+                + (" or choose not to vote" if game.rules.abstain else ""),
+    }
+    if turn.kind == "speak":
+        head = (f"Now it is day {game.round} discussion and you should make a statement of "
+                f"at most {game.rules.statement_max_chars} characters. {me}, you may say "
+                f"anything")
+        if not game.list_actions:
+            return f"{head}."
+        return f"{head}, for example one of the following: " + ", ".join(
+            f'"{s}"' for s in legal)
+    if turn.kind == "witch":
+        attacked = (f"{A.seat(game.victim)} was attacked tonight" if game.victim is not None
+                    else "no player was attacked tonight")
+        head = f"Now it is night {game.round} round, {attacked}, and you may use a potion"
+    else:
+        head = ask[turn.kind]
+    if not game.list_actions:
+        return f"{head}. {me}, you should choose one of the legal actions."
+    return f"{head}. {me}, you should choose from the following actions: {', '.join(legal)}."

@@ -112,7 +112,7 @@ def test_wolves_attack_the_claimed_seer_and_the_decider_follows() -> None:
 
 def test_registered_as_scripted_policies() -> None:
     host = get_host()
-    assert set(host.env("werewolf").extras["bots"]) == {"basic", "bus", "quiet", "random"}
+    assert set(host.env("werewolf").extras["bots"]) == {"basic", "bus", "quiet"}
     policy = make_scripted_policy("bus", host=host, env="werewolf", template="plain")
     g = game()
     request = GenerationRequest([], SamplingParams(), None, obs_of(g),

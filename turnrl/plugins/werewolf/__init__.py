@@ -17,8 +17,9 @@ from collections.abc import Callable
 
 from turnrl.core.hookspecs import hookimpl
 
-_BOTS = {name: f"turnrl.plugins.werewolf.bots:{attr}" for name, attr in
-         (("basic", "basic"), ("bus", "bus"), ("quiet", "quiet"), ("random", "random_bot"))}
+# ``scripted:random`` is the built-in uniformly random legal action (seeded by the sampling
+# seed), the same player as the bots' ``random`` style; the registry only adds the others.
+_BOTS = {name: f"turnrl.plugins.werewolf.bots:{name}" for name in ("basic", "bus", "quiet")}
 
 
 @hookimpl
@@ -48,8 +49,7 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         multi_agent=True,
         description="TextArena 0.7.4 SecretMafia-v0, 7 players, through turnrl's multi-agent "
                     "contract (needs the textarena extra)",
-        bots={name: f"turnrl.plugins.werewolf.textarena_env:{attr}" for name, attr in
-              (("basic", "basic"), ("bus", "bus"), ("quiet", "quiet"),
-               ("random", "random_bot"))},
+        bots={name: f"turnrl.plugins.werewolf.textarena_env:{name}"
+              for name in ("basic", "bus", "quiet")},
         check_options={"max_tasks": 8},
     )

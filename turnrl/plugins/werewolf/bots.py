@@ -15,7 +15,9 @@ plugin's game and TextArena's SecretMafia) and decides by role:
   *defend*: one counter-claims the Seer ("I am the Seer and <real Seer> is a Werewolf.") and
   they vote out the accuser. ``bus`` wolves instead sacrifice an accused teammate (accuse it,
   vote for it) to look innocent, defending only themselves.
-* ``random``: a uniformly random legal action (a random canned statement in the discussion).
+* ``random``: a uniformly random legal action (a random canned statement in the discussion);
+  as a policy this is the built-in ``scripted:random`` (seeded by the sampling seed), so only
+  the other styles are registered.
 
 Styles: ``basic`` (claiming Seer, defending wolves), ``bus`` (claiming Seer, bussing wolves),
 ``quiet`` (silent Seer, defending wolves), ``random``. Every draw comes from a
@@ -219,4 +221,4 @@ def bot_factory(style: str, dialect: Callable[[], Dialect] = LSPODialect
     return make
 
 
-basic, bus, quiet, random_bot = (bot_factory(s) for s in STYLES)
+basic, bus, quiet = (bot_factory(s) for s in ("basic", "bus", "quiet"))

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from turnrl.core.types import Observation, Task, Transition
-from turnrl.plugins.werewolf.bots import STYLES, bot_factory
+from turnrl.plugins.werewolf.bots import bot_factory
 from turnrl.plugins.werewolf.textarena_dialect import ROLE_OF, TextArenaDialect, canned
 
 ENV_ID = "SecretMafia-v0"
@@ -151,4 +151,4 @@ def make_tasks(split: str, *, n: int | None = None) -> list[Task]:
                  split=t.split, seed=t.seed) for t in werewolf_tasks(split, n=n)]
 
 
-basic, bus, quiet, random_bot = (bot_factory(s, TextArenaDialect) for s in STYLES)
+basic, bus, quiet = (bot_factory(s, TextArenaDialect) for s in ("basic", "bus", "quiet"))

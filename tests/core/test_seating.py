@@ -216,3 +216,18 @@ def test_config_section_validates_seats() -> None:
     with pytest.raises(ConfigError, match="unknown policy backend 'robot'"):
         load_config(None, ["rollout.seats.opponents=[robot:basic]"])
     assert RunConfig().rollout.seats is None
+
+
+def test_another_policy_object_plays_the_other_seats_with_real_prompts() -> None:
+    """An opponent that is a model (here a recording stand-in that wants prompts, like a frozen
+    copy of the learner) gets rendered prompts, and its turns are not recorded."""
+    opponent = Recording("bus")
+    learner = Recording()
+    seating = Seating(("team=village",), (LineUp("frozen copy", (("*", opponent),)),), "role")
+    groups = _run("werewolf", TASKS[:4], learner, group_size=1,
+                  config=RolloutConfig(seats=seating))
+    assert sum(opponent.asked.values()) > 0
+    assert opponent.prompts == sum(opponent.asked.values())
+    recorded = {e.id for g in groups for e in g.episodes}
+    assert not recorded & set(opponent.asked)
+    assert {e.metrics["lineup"] for g in groups for e in g.episodes} == {"frozen copy"}

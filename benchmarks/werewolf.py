@@ -20,8 +20,10 @@ the floor row):
 
 Win rates: the village's win rate for every (village style x wolf style) line-up of the bots
 (``basic``, ``bus``, ``quiet``, ``random``) under LSPO's rules, ``--lineup-games`` games each
-on the train panel, with a 95% Wilson interval; then the ``basic`` line-ups on TextArena's real
-game next to this plugin's ``textarena`` preset. ``--out`` writes ``werewolf.json`` and a
+on the train panel, with a 95% Wilson interval; then five line-ups on TextArena's real game next
+to this plugin's ``textarena-exact`` preset (TextArena's rules plus its quirk of losing the
+night kill once the Doctor and the Detective are dead) and ``textarena`` preset (the rules
+without the quirk). ``--out`` writes ``werewolf.json`` and a
 heat map ``werewolf_winrates.png``.
 """
 
@@ -181,6 +183,7 @@ def textarena_parity(n: int) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"village": village, "wolves": wolves, "games": n}
         for name, make, dialect in (
                 ("textarena_real", SecretMafiaEnv, TextArenaDialect()),
+                ("textarena_exact", lambda: WerewolfEnv(rules="textarena-exact"), None),
                 ("textarena_preset", lambda: WerewolfEnv(rules="textarena"), None)):
             _, wins = asyncio.run(_bots_env(tasks, make, dialect, village, wolves))
             row[name] = wins / n
@@ -245,11 +248,13 @@ def main() -> None:
                                   f"{min(1, c['ci95'][1]):.2f}]" for c in cells))
     parity = textarena_parity(args.parity_games or max(50, args.lineup_games // 2))
     if parity:
-        print(f"\nthe same bots on TextArena's real SecretMafia-v0 and on the textarena preset "
+        print(f"\nthe same bots on TextArena's real SecretMafia-v0, on the textarena-exact "
+              f"preset (its rules and its lost-night-kill quirk) and on the textarena preset "
               f"({parity[0]['games']} games each): village win rate")
         for r in parity:
             print(f"  village {r['village']:7} wolves {r['wolves']:7} real "
-                  f"{r['textarena_real']:.2f}  preset {r['textarena_preset']:.2f}")
+                  f"{r['textarena_real']:.2f}  exact {r['textarena_exact']:.2f}  "
+                  f"preset {r['textarena_preset']:.2f}")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -252,3 +252,18 @@ def test_max_rounds_is_a_draw() -> None:
 def test_fixed_deal_must_be_the_rules_cards() -> None:
     with pytest.raises(ValueError, match="not the deal"):
         game(roles=(W, W, W, S, D, V, V))
+
+
+def test_textarena_exact_loses_the_night_kill_once_doctor_and_seer_are_dead() -> None:
+    g = game(rules=make_rules("textarena-exact"), seed=3)
+    play(g, (0, "kill player_1"), (3, "kill player_1"), (1, "see player_0"),
+         (2, "save player_5"))
+    assert not g.alive[1]  # the Seer dies: the Doctor is still alive, the kill happens
+    all_speak(g)
+    while g.turn.kind == "vote":
+        g.act("vote for player_2" if g.turn.player != 2 else "vote for player_0")
+    assert not g.alive[2]  # the Doctor is exiled
+    play(g, (0, "kill player_4"), (3, "kill player_4"))
+    assert g.alive[4]  # no Doctor and no Seer: TextArena never resolves the kill
+    assert "• day 2 announcement: no player was killed last night." in g.observe(5)
+    assert make_rules("textarena").kill_needs_doctor_or_seer is False

@@ -29,7 +29,7 @@ rule_sets = st.builds(
     lambda preset, players, extras, exile, tie, rounds, wolf: make_rules(
         preset, players=players, exile=exile, tie_break=tie, max_rounds=rounds,
         wolf_decision=wolf, **extras),
-    st.sampled_from(["lspo", "textarena"]),
+    st.sampled_from(["lspo", "textarena", "textarena-exact"]),
     st.integers(6, 12),
     st.sampled_from([{}, {"witch": True}, {"guard": True}, {"witch": True, "guard": True},
                      {"doctor": False}, {"seer": False}]),
@@ -79,7 +79,7 @@ def test_replays_are_identical(seed: int, replies: int) -> None:
 
 
 def test_the_turnrl_check_entry_plays_every_variant() -> None:
-    assert "300 random games under 5 rule sets keep the rules" in check_random_games()
+    assert "300 random games under 6 rule sets keep the rules" in check_random_games()
 
 
 def _games(n: int = 200) -> list[Game]:

@@ -312,6 +312,9 @@ class Game:
             self._resolve_votes()
 
     def _dawn(self) -> None:
+        if self.rules.kill_needs_doctor_or_seer and not any(
+                self.alive[p] and self.roles[p] in (DOCTOR, SEER) for p in range(self.n)):
+            self.victim = None  # TextArena 0.7.4 never resolves this night's kill
         dead = [self.victim] if self.victim is not None and self.victim not in self.protected \
             else []
         if self.poisoned is not None and self.poisoned not in dead:

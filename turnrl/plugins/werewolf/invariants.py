@@ -32,6 +32,7 @@ MALFORMED = ("", "kill everyone", "vote for player_99", "x" * 400, "see player_-
 VARIANTS: dict[str, dict[str, Any]] = {
     "lspo": {},
     "textarena": {"preset": "textarena"},
+    "textarena-exact": {"preset": "textarena-exact"},
     "witch+guard, 9 players": {"players": 9, "witch": True, "guard": True},
     "majority exile, no tie-break": {"exile": "majority", "tie_break": "none"},
     "lone wolf, 5 players": {"players": 5, "werewolves": 1, "max_rounds": 4},
@@ -114,6 +115,9 @@ def check_game(game: Game) -> None:
                 fail("the Seer's result is false or its target illegal", ev)
         elif kind == "dawn":
             expected = set()
+            if rules.kill_needs_doctor_or_seer and not any(
+                    alive[p] and roles[p] in (DOCTOR, SEER) for p in range(rules.players)):
+                attack = None
             if attack is not None and attack not in protected:
                 expected.add(attack)
             if poisoned is not None:

@@ -10,6 +10,8 @@ line), so a variant is data, never a code copy. Presets name the rule sets the l
 * ``textarena`` (TextArena 0.7.4 ``SecretMafia-v0``): 3 discussion rounds in a random order
   (one shuffle per day), no abstention, votes for oneself allowed, the wolves' victim by
   plurality of their votes (random tie-break), the Doctor is not offered herself.
+  ``textarena-exact`` adds TextArena's quirk of losing the night kill once the Doctor and the
+  Detective are both dead (``kill_needs_doctor_or_seer``).
 
 Options that change a preset: ``players`` (5-15; wolves default to ``max(1, round(n / 4))``
 like TextArena, which gives LSPO's 2 at 7), ``exile="majority"`` (Werewolf Arena: exiled only
@@ -67,6 +69,10 @@ class Rules(BaseModel):
     """``proposer``: lower-id wolves propose, the highest-id living wolf decides (a lone wolf
     decides alone); ``plurality``: every wolf votes, seeded random tie-break."""
     doctor_self_save: bool = True
+    kill_needs_doctor_or_seer: bool = False
+    """TextArena 0.7.4's quirk, for exact parity only: its night ends through the Doctor's or
+    the Detective's turn, and the wolves' kill is applied only there, so once both are dead
+    nobody dies at night any more."""
     max_rounds: int = Field(10, ge=1, le=100)
     statement_max_chars: int = Field(300, ge=20, le=4000)
     """Longer statements are cut to this length and flagged ``valid_action=False``."""
@@ -100,6 +106,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "textarena": {"discussion_rounds": 3, "speaking_order": "random", "abstain": False,
                   "self_vote": True, "wolf_decision": "plurality", "doctor_self_save": False},
 }
+PRESETS["textarena-exact"] = {**PRESETS["textarena"], "kill_needs_doctor_or_seer": True}
 
 
 def make_rules(preset: str = "lspo", **options: Any) -> Rules:

@@ -6,9 +6,11 @@ plugin's game and TextArena's SecretMafia) and decides by role:
 * **Seer**: investigates living players it has not seen (suspects first); ``claim`` styles
   come out in the discussion with a found wolf ("I am the Seer and player_3 is a Werewolf.")
   or, from day 2, with a cleared player; ``quiet`` never claims. Votes for a found wolf.
-* **Villagers** (and Doctor, Guard, Witch in the day) trust the first Seer claim, repeat its
-  accusation, and vote for the accused; without one, for the most suspected player; without
-  that they abstain (or vote at random where abstaining is not allowed).
+* **Villagers** (and Doctor, Guard, Witch in the day) trust the first Seer claim not caught
+  lying, repeat its accusation, and vote for the accused; without one, for the most suspected
+  player; without that, for a random player not cleared. They never abstain: a day without an
+  exile hands the wolves a free kill (against ``basic`` wolves an abstaining village won 0.33
+  of 600 games, this one 0.64).
   The Doctor / Guard protect the trusted Seer, else themselves (else anyone legal); the Witch
   saves the trusted Seer or the first night's victim and poisons a found wolf.
 * **Werewolves** attack the claimed Seer, else a role claimer, else anyone. Accused, they
@@ -147,13 +149,11 @@ def _village(view: View, rng: random.Random, style: str) -> Decision:
         if living_wolves and view.role != "Seer":
             return Decision("say", living_wolves[0], say="suspect")
         return Decision("say", say="nothing")
-    if view.kind == "vote":
+    if view.kind == "vote":  # never abstain: a day without an exile is a free kill
         target = living_wolves[0] if living_wolves else \
             _most(_suspicion(view, innocents), rng)
         if target is not None and target in legal:
             return Decision("target", target)
-        if "do not vote" in view.legal:
-            return Decision("pass")
         return Decision("target", _pick([t for t in legal if t != view.me and
                                          t not in innocents] or legal, rng))
     if view.kind in ("save", "protect"):

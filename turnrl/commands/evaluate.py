@@ -63,6 +63,9 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-timeout", type=float, default=300.0,
                         help="seconds per model call")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--env-option", action="append", metavar="KEY=VALUE", default=[],
+                        help="environment option (value read as YAML), e.g. rules=textarena; "
+                             "repeatable")
     parser.add_argument("--learner", action="append", metavar="SELECTOR",
                         help="multi-agent games: a seat the policy plays (player_0, "
                              "team=village, role=Seer; repeatable; default: every seat)")
@@ -94,9 +97,26 @@ def rollout_config(args: argparse.Namespace, *, seed: int) -> Any:
             max_steps=args.max_steps, history_length=args.history_length,
             template=args.template, seed=seed, progress=not args.no_progress,
             sampling=SamplingParams(max_tokens=args.max_tokens, temperature=args.temperature,
-                                    top_p=args.top_p), seats=seating(args))
+                                    top_p=args.top_p), seats=seating(args),
+            env_options=env_options(args))
     except ValueError as exc:
         raise _user_error(str(exc)) from None
+
+
+def env_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--env-option KEY=VALUE`` pairs (values parsed as YAML: ``players=9`` is an int)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in getattr(args, "env_option", None) or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise _user_error(f"--env-option must look like KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = raw
+    return out
 
 
 def seating(args: argparse.Namespace) -> Any:
@@ -223,6 +243,12 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                     if not k.startswith("_") and k not in ("out", "resume", "no_progress")}
         _check_out_dir(out, settings, args.resume)
         store = EpisodeStore(out / "episodes.jsonl")
+    options = env_options(args)
+    if options:  # a bad option is one line now, not an env_error in every episode
+        try:
+            host.make(args.env, **options)
+        except (TypeError, ValueError) as exc:
+            raise _user_error(f"--env-option: {exc}") from None
     policy = build_policy(args.policy, args.env, host, template=args.template)
 
     async def play() -> dict[int, list[Episode]]:

@@ -13,11 +13,16 @@ slow       more than a few seconds (pip installs, real      ``--run-slow``
 docker     a running Docker engine                          ``--run-docker``
 browser    Chromium (Playwright)                            ``--run-browser``
 gpu        a CUDA device                                    ``--run-gpu``
+vllm       vLLM installed (its pins clash with the main     ``--run-vllm``
+           venv: ``.ci/extra.d/50-vllm.sh`` builds its own
+           venv and runs ``-m vllm`` there)
 =========  ==============================================  =====================
 
-``--run-all`` switches every tier on. ``.ci/run`` sets ``TURNRL_TEST_TIERS=slow,docker,browser``
-(what the CI machine can run) and runs the README's test command unchanged; ``gpu`` tests run
-on the lent GPU machine.
+``--run-all`` switches every tier on. With the ``gpu`` tier on and no CUDA device (e.g.
+``benchmarks/gpu_suite.py --dry-run``), ``gpu`` tests are skipped rather than failed.
+``.ci/run`` sets ``TURNRL_TEST_TIERS=slow,docker,browser`` (what the CI machine can run) and
+runs the README's test command unchanged, so the ``vllm`` tier stays off in the main run;
+``gpu`` tests run on the lent GPU machine (``benchmarks/gpu_suite.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import os
 
 import pytest
 
-TIERS: tuple[str, ...] = ("slow", "docker", "browser", "gpu")
+TIERS: tuple[str, ...] = ("slow", "docker", "browser", "gpu", "vllm")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,11 +50,25 @@ def enabled_tiers(config: pytest.Config) -> set[str]:
     return {t for t in TIERS if config.getoption(f"--run-{t}") or t in from_env}
 
 
+def _has_cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     enabled = enabled_tiers(config)
+    no_cuda = "gpu" in enabled and any(i.get_closest_marker("gpu") for i in items) \
+        and not _has_cuda()
     for item in items:
         for tier in TIERS:
             if tier not in enabled and item.get_closest_marker(tier) is not None:
                 item.add_marker(pytest.mark.skip(
                     reason=f"{tier} tier is off (use --run-{tier} or TURNRL_TEST_TIERS={tier})"))
                 break
+        else:
+            # the gpu tier switched on without a device (gpu_suite --dry-run): skip, not fail
+            if no_cuda and item.get_closest_marker("gpu") is not None:
+                item.add_marker(pytest.mark.skip(reason="gpu tier is on but no CUDA device"))

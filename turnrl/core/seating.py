@@ -162,12 +162,38 @@ def split_by_tag(groups: Sequence[EpisodeGroup], tag: str) -> list[EpisodeGroup]
 def game_results(groups: Sequence[EpisodeGroup]) -> tuple[int, int]:
     """``(won, games)`` counting each played game once (all its seats' episodes share
     ``metrics["base_id"]``): a game is won when any of its recorded seats won."""
-    games: dict[str, bool] = {}
+    tally = game_tally(groups)
+    return tally.won, tally.games
+
+
+@dataclass(frozen=True)
+class GameTally:
+    """Per-game totals over some groups (a single-agent episode is one game)."""
+
+    games: int
+    won: int
+    """Games any of whose recorded seats won (and did not fail)."""
+    failed: int
+    """Games any of whose recorded seats failed (timeout, env or policy error)."""
+    total_return: float
+    """Sum over games of the mean return of the game's recorded seats."""
+
+
+def game_tally(groups: Sequence[EpisodeGroup]) -> GameTally:
+    """Count each played game once: a multi-agent game's seats share ``metrics["base_id"]``."""
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
+    games: dict[str, list[Episode]] = {}
     for g in groups:
         for ep in g.episodes:
-            base = str(ep.metrics.get("base_id", ep.id))
-            games[base] = games.get(base, False) or _won(ep)
-    return sum(games.values()), len(games)
+            games.setdefault(str(ep.metrics.get("base_id", ep.id)), []).append(ep)
+    won = failed = 0
+    total = 0.0
+    for eps in games.values():
+        won += any(_won(e) for e in eps)
+        failed += any(e.status in FAILED_STATUSES for e in eps)
+        total += sum(e.total_reward for e in eps) / len(eps)
+    return GameTally(len(games), won, failed, total)
 
 
 def _won(ep: Episode) -> bool:
@@ -208,15 +234,18 @@ def build_seating(learner: Sequence[str], opponents: Sequence[str | Mapping[str,
                    policy_names={id(p): s for s, p in built.items()})
 
 
+def seat_policies(seating: Seating | None) -> list[Any]:
+    """Every distinct policy of the seating's line-ups, in first-seen order."""
+    seen: dict[int, Any] = {}
+    for lineup in (seating.lineups if seating is not None else ()):
+        for _, policy in lineup.rules:
+            seen.setdefault(id(policy), policy)
+    return list(seen.values())
+
+
 async def close_seating(seating: Seating | None) -> None:
     """Close every policy a ``build_seating`` made (each once)."""
-    if seating is None:
-        return
-    seen: set[int] = set()
-    for lineup in seating.lineups:
-        for _, policy in lineup.rules:
-            if id(policy) not in seen:
-                seen.add(id(policy))
-                close = getattr(policy, "close", None)
-                if close is not None:
-                    await close()
+    for policy in seat_policies(seating):
+        close = getattr(policy, "close", None)
+        if close is not None:
+            await close()

@@ -231,3 +231,30 @@ def test_another_policy_object_plays_the_other_seats_with_real_prompts() -> None
     recorded = {e.id for g in groups for e in g.episodes}
     assert not recorded & set(opponent.asked)
     assert {e.metrics["lineup"] for g in groups for e in g.episodes} == {"frozen copy"}
+
+
+def test_opponent_policies_get_their_episode_and_rollout_ends() -> None:
+    """An opponent's ``end_episode`` is called for each episode id it played, its
+    ``end_rollout`` once at the end of ``run_groups``, and a failing ``end_episode`` costs no
+    episode."""
+    class Stateful(Recording):
+        def __init__(self) -> None:
+            super().__init__("bus")
+            self.ended: list[str] = []
+            self.rollouts_ended = 0
+
+        def end_episode(self, episode_id: str) -> None:
+            self.ended.append(episode_id)
+            raise RuntimeError("clean-up bug")
+
+        async def end_rollout(self) -> None:
+            self.rollouts_ended += 1
+
+    opponent = Stateful()
+    seating = Seating(("team=village",), (LineUp("stateful", (("*", opponent),)),), "role")
+    groups = _run("werewolf", TASKS[:3], Recording(), group_size=1,
+                  config=RolloutConfig(seats=seating))
+    assert all(e.status == "ok" for g in groups for e in g.episodes)
+    assert set(opponent.asked) <= set(opponent.ended)  # every wolf seat it played was ended
+    assert len(opponent.ended) == 3 * 2  # two wolf seats in each of the three games
+    assert opponent.rollouts_ended == 1

@@ -24,10 +24,11 @@ from turnrl.core.seating import (
     SeatingError,
     build_seating,
     game_results,
+    game_tally,
     matches,
     split_by_tag,
 )
-from turnrl.core.types import Episode, EpisodeGroup, Task
+from turnrl.core.types import Episode, EpisodeGroup, Observation, Step, Task
 from turnrl.inference.scripted import make_scripted_policy
 
 HOST = get_host()
@@ -188,6 +189,26 @@ def test_game_results_count_each_game_once() -> None:
     village_wins = {e.metrics["base_id"] for g in groups for e in g.episodes
                     if e.steps and e.steps[-1].info.get("won")}
     assert won == len(village_wins)
+
+
+def test_game_tally_counts_a_failed_seat_once_and_averages_returns() -> None:
+    """What the trainer's held-out evaluation reports: one game with a failed seat is one
+    failed game (not won), and a game's return is its recorded seats' mean."""
+    task = Task(env="werewolf", id="t")
+
+    def ep(base: str, seat: str, won: bool, ret: float, status: str = "ok") -> Episode:
+        step = Step(observation=Observation("o"), action="a", reward=ret, done=True,
+                    info={"won": won})
+        return Episode(f"{base}/{seat}", "g", task, seat=seat, steps=[step], status=status,
+                       metrics={"base_id": base})
+
+    group = EpisodeGroup("g", task, [ep("g/0", "a", True, 1.0), ep("g/0", "b", True, 3.0),
+                                     ep("g/1", "a", False, -1.0),
+                                     ep("g/1", "b", True, 5.0, status="env_error")])
+    tally = game_tally([group])
+    assert (tally.games, tally.won, tally.failed) == (2, 1, 1)
+    assert tally.total_return == pytest.approx((1.0 + 3.0) / 2 + (-1.0 + 5.0) / 2)
+    assert game_results([group]) == (1, 2)
 
 
 def test_winners_credit_every_seat_without_seating() -> None:

@@ -316,7 +316,9 @@ def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
 
     Wins over *every* episode of the panel: a failed episode (timeout, env or policy error)
     counts as a failure, exactly as ``turnrl eval`` counts it, so an outage cannot raise the
-    number. ``failed`` says how many episodes (over all seeds) failed that way.
+    number. ``failed`` says how many games (over all seeds) failed that way. A multi-agent game
+    counts once (its recorded seats share ``metrics["base_id"]``, see ``game_tally``); a
+    single-agent episode is one game.
     """
     panel = eval_panel(cfg, host)
     per_seed, scores, failed = [], [], 0.0
@@ -334,7 +336,7 @@ def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
               "per_seed": per_seed, "failed": int(failed),
               "score_mean": float(np.mean(scores)), "score_std": float(np.std(scores)),
               "score_per_seed": scores}
-    note = f", {int(failed)} episodes failed with an error (counted as lost)" if failed else ""
+    note = f", {int(failed)} games failed with an error (counted as lost)" if failed else ""
     say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f}, "
               f"return {result['score_mean']:.3f} ± {result['score_std']:.3f} "
               f"({len(panel)} tasks x {len(per_seed)} seeds{note})")

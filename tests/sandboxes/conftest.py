@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -43,5 +43,7 @@ def bwrap_or_skip(**options: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def bwrap() -> Any:
-    return bwrap_or_skip()
+def bwrap() -> Iterator[Any]:
+    sandbox = bwrap_or_skip()
+    yield sandbox
+    run(sandbox.close())  # the sandboxes it set up ahead of runs that never came

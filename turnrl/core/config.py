@@ -142,6 +142,11 @@ class RolloutConfig(Section):
     """Past turns kept in the prompt (memory window)."""
     template: str = "default"
     """Prompt template name (``default``: the context builder's default)."""
+    store_every: int = Field(0, ge=0)
+    """Keep every N-th training iteration's episodes (all of them, failed ones included) in
+    ``run_dir/episodes.jsonl`` (one file per rank under torchrun) for debugging; ids start
+    with ``itNNNN/``; 0 keeps none. A replayed iteration after ``--resume`` appends again
+    (the store's newest record of an id wins)."""
 
 
 class AdvantageConfig(Section):

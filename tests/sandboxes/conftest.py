@@ -42,6 +42,20 @@ def bwrap_or_skip(**options: Any) -> Any:
         unavailable(f"bwrap cannot run here: {exc}", "TURNRL_REQUIRE_BWRAP")
 
 
+def host_processes_with(marker: str) -> list[int]:
+    """PIDs of this machine's processes whose command line contains ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if marker.encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
 @pytest.fixture(scope="module")
 def bwrap() -> Iterator[Any]:
     sandbox = bwrap_or_skip()

@@ -13,20 +13,7 @@ import time
 
 import pytest
 
-from .conftest import bwrap_or_skip, run
-
-
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if marker.encode() in handle.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
+from .conftest import bwrap_or_skip, host_processes_with, run
 
 
 def _wait_until(predicate, seconds: float = 5.0) -> bool:
@@ -59,10 +46,10 @@ def test_runs_of_one_kind_find_their_sandbox_ready_across_event_loops() -> None:
         assert sandbox._warm.cold_starts == 1
         assert sandbox._warm.warm_starts == 3
         # two more of this kind wait, blocked before their program
-        assert _wait_until(lambda: len(_processes_with(marker)) >= 2)
+        assert _wait_until(lambda: len(host_processes_with(marker)) >= 2)
     finally:
         run(sandbox.close())
-    assert _wait_until(lambda: not _processes_with(marker)), _processes_with(marker)
+    assert _wait_until(lambda: not host_processes_with(marker)), host_processes_with(marker)
 
 
 def test_a_waiting_sandbox_is_not_shared_state_between_runs() -> None:
@@ -120,7 +107,7 @@ def test_cancelled_run_kills_its_sandbox() -> None:
     try:
         run(cancel_midway())
         run(sandbox.release_waiting())
-        assert _wait_until(lambda: not _processes_with(marker)), _processes_with(marker)
+        assert _wait_until(lambda: not host_processes_with(marker)), host_processes_with(marker)
     finally:
         run(sandbox.close())
 
@@ -129,10 +116,10 @@ def test_dropping_the_sandbox_kills_what_waits() -> None:
     sandbox = bwrap_or_skip(prestart=2)
     marker = f"turnrl-prestart-{os.getpid()}-d"
     assert run(sandbox.run(command=["python", "-c", "pass", marker])).status == "ok"
-    assert _wait_until(lambda: len(_processes_with(marker)) >= 2), sandbox._warm.__dict__
+    assert _wait_until(lambda: len(host_processes_with(marker)) >= 2), sandbox._warm.__dict__
     del sandbox
     gc.collect()
-    assert _wait_until(lambda: not _processes_with(marker)), _processes_with(marker)
+    assert _wait_until(lambda: not host_processes_with(marker)), host_processes_with(marker)
 
 
 @pytest.mark.parametrize("files", [{}, {"x.txt": "x"}])

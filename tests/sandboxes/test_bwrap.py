@@ -14,7 +14,7 @@ import pytest
 from turnrl.sandboxes import TORCH_LIMITS, Limits, SandboxUnavailable
 from turnrl.sandboxes.bwrap import BwrapSandbox
 
-from .conftest import bwrap_or_skip, run
+from .conftest import bwrap_or_skip, host_processes_with, run
 
 
 def test_stdin_stdout_stderr_and_exit_code(bwrap) -> None:
@@ -152,20 +152,9 @@ def test_leftover_processes_die_with_the_run(bwrap) -> None:
             "print('started')")
     result = run(bwrap.run(code))
     assert result.stdout == "started\n"
-    assert not _host_processes_with(marker)
+    assert not host_processes_with(marker)
 
 
-def _host_processes_with(marker: str) -> list[str]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if marker.encode() in handle.read():
-                        found.append(entry)
-            except OSError:
-                pass
-    return found
 
 
 def test_fork_bomb_is_capped_and_the_host_keeps_forking(bwrap) -> None:

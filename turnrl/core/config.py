@@ -175,6 +175,11 @@ class RolloutConfig(Section):
     """Prompt template name (``default``: the context builder's default)."""
     seats: SeatsConfig | None = None
     """Multi-agent seat assignment; None: the trained policy plays every seat."""
+    store_every: int = Field(0, ge=0)
+    """Keep every N-th training iteration's episodes (all of them, failed ones included) in
+    ``run_dir/episodes.jsonl`` (one file per rank under torchrun) for debugging; ids start
+    with ``itNNNN/``; 0 keeps none. A replayed iteration after ``--resume`` appends again
+    (the store's newest record of an id wins)."""
 
 
 class AdvantageConfig(Section):

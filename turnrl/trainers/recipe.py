@@ -122,7 +122,10 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         rng = random.Random(f"turnrl/train/{cfg.seed}/{it}")
         tasks = rng.sample(train_tasks, min(cfg.rollout.groups, len(train_tasks)))
         played = rollout(policy, tasks[info.rank::info.world], cfg, host,
-                         seed=cfg.seed * 1_000_003 + it, group_size=cfg.rollout.group_size)
+                         seed=cfg.seed * 1_000_003 + it, group_size=cfg.rollout.group_size,
+                         id_prefix=f"it{it:04d}/")
+        if cfg.rollout.store_every and it % cfg.rollout.store_every == 0:
+            keep_episodes(played, run_dir, info)
         groups, dropped = split_failed(played)  # estimators compare whole groups only
         t1 = time.perf_counter()
         adv, batch = step_advantages(groups, cfg.advantage.name, cfg.advantage.params)
@@ -293,13 +296,23 @@ def seating(cfg: TrainConfig) -> Any:
 
 
 def rollout(policy: Any, tasks: list[Any], cfg: TrainConfig, host: Any, *, seed: int,
-            group_size: int) -> list[Any]:
+            group_size: int, id_prefix: str = "") -> list[Any]:
     """Play ``group_size`` episodes per task: every group, failed episodes included (the
     caller decides: training drops a group with a failure, evaluation counts it as lost)."""
     from turnrl.core.rollout import run_groups_sync
 
     return run_groups_sync(cfg.env.name, tasks, policy, group_size=group_size,
-                           config=rollout_config(cfg, seed), host=host)
+                           config=rollout_config(cfg, seed), host=host, id_prefix=id_prefix)
+
+
+def keep_episodes(groups: list[Any], run_dir: Path, info: DistInfo) -> None:
+    """Append an iteration's episodes to the run's debugging store (``rollout.store_every``):
+    written after the rollout, so a stored episode is never mistaken for one to skip."""
+    from turnrl.core.store import EpisodeStore
+
+    name = "episodes.jsonl" if info.world == 1 else f"episodes.rank{info.rank}.jsonl"
+    with EpisodeStore(run_dir / name) as store:
+        store.append_many([ep for group in groups for ep in group.episodes])
 
 
 def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:

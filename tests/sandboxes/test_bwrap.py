@@ -243,3 +243,20 @@ def test_import_torch_and_triton_with_rlimits_only_needs_torch_limits() -> None:
     # a thread pool whose threads could not be created, until the timeout
     small = run(sandbox.run("import torch", timeout=20, limits=Limits(memory_mb=512)))
     assert small.status in ("memory", "error", "timeout"), small
+
+
+def test_an_interpreter_under_tmp_is_not_hidden_by_the_sandboxes_tmp(tmp_path) -> None:
+    """A venv below /tmp (what CI machines make) is bound on top of the sandbox's own /tmp,
+    which stays a writable, empty tmpfs around it."""
+    import subprocess
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    assert str(venv).startswith("/tmp/")
+    sandbox = bwrap_or_skip(python=str(venv / "bin" / "python"))
+    try:
+        result = run(sandbox.run("import sys\nopen('/tmp/mine', 'w').write('x')\n"
+                                 "print(sys.prefix)"))
+        assert (result.status, result.stdout) == ("ok", f"{venv}\n"), result
+    finally:
+        run(sandbox.close())

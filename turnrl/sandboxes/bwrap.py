@@ -202,7 +202,7 @@ class BwrapSandbox:
         begins: bwrap copies it into the tmpfs after the namespaces exist). With ``gate_fd``
         the finished sandbox waits for a byte on it before it starts the program."""
         limits = request.limits
-        args = [*self._base_args, *self._tmpfs_args(limits)]
+        args = [*self._tmpfs_args(limits), *self._base_args]
         if gate_fd is not None:
             args += ["--block-fd", str(gate_fd)]
         for (path, data), fd in zip(request.files.items(), file_fds, strict=True):
@@ -238,7 +238,7 @@ class BwrapSandbox:
         report_path = os.path.join(run_dir, "report")
         rlimits = [*self._rlimit_args(limits, request.timeout), "--"]
         try:
-            args = [*self._base_args, *self._tmpfs_args(limits)]
+            args = [*self._tmpfs_args(limits), *self._base_args]
             input_spec = "none"
             if session:
                 stream = (state or b"") + (tario.pack(request.files) if request.files else b"")
@@ -343,6 +343,9 @@ class BwrapSandbox:
         return args
 
     def _tmpfs_args(self, limits: Limits) -> list[str]:
+        """The size-capped tmpfs ``/sandbox`` and ``/tmp``: first, so read-only binds of
+        paths below them (a venv under ``/tmp``, as CI machines make) land on top instead of
+        being hidden."""
         size = str(limits.disk_mb << 20)
         return ["--size", size, "--tmpfs", WORKDIR, "--size", size, "--tmpfs", "/tmp"]
 

@@ -3,7 +3,7 @@ every backend, at several concurrencies, side by side in one run, with the ratio
 subprocess; then the code environment's episodes per second with its expert.
 
     python benchmarks/sandbox_throughput.py [--runs 48] [--levels 1,8,32] [--rounds 3]
-                                            [--backends bare,local,bwrap,docker-cold,docker-warm]
+        [--backends bare,local,bwrap,bwrap-cold,docker-cold,docker-warm]
 
 The program (``print(sum(range(1000)))``) is written to a file and run by the same interpreter
 on every row. ``bare`` is ``asyncio.create_subprocess_exec`` of that interpreter in a temporary
@@ -11,7 +11,9 @@ directory, in a new session like every backend's process (on a shared machine th
 autogroup scheduler gives each session its own share: a bare run left in the caller's session
 measured 4x slower at concurrency 8): the floor any sandbox pays. Backends take turns in
 ``--rounds`` interleaved batches per concurrency level (so machine load drifts alike on every
-row). ``docker-cold`` makes a
+row). ``bwrap`` is the default backend, which sets the next run's sandbox up while the
+current one runs (``prestart``, ``turnrl/sandboxes/bwrap_warm.py``); ``bwrap-cold``
+(``prestart=0``) sets each one up when its run starts. ``docker-cold`` makes a
 container per run (``pool_size=0``, fewer runs); ``docker-warm`` runs in a started pool of
 ``max(level, 2)`` containers (capped at 8).
 
@@ -111,6 +113,10 @@ async def measure(args: argparse.Namespace) -> dict[tuple[str, int], dict[str, f
                     await box.warm_up()
                     made.append(box)
                     runners[name] = (sandbox_runner(box), args.runs)
+                elif name == "bwrap-cold":  # every run's namespaces set up when it starts
+                    box = make_sandbox("bwrap", prestart=0)
+                    made.append(box)
+                    runners[name] = (sandbox_runner(box), args.runs)
                 else:
                     box = make_sandbox(name)
                     made.append(box)
@@ -195,7 +201,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--levels", default="1,8,32")
-    parser.add_argument("--backends", default="bare,local,bwrap,docker-cold,docker-warm")
+    parser.add_argument("--backends",
+                        default="bare,local,bwrap,bwrap-cold,docker-cold,docker-warm")
     parser.add_argument("--episodes", type=int, default=24,
                         help="code-environment expert episodes per sandbox (0 skips)")
     args = parser.parse_args()

@@ -131,3 +131,15 @@ class BrowserEnv(SleepEnv):
 
 def tasks(n: int, suffix: str = "", env: str = "test") -> list[Task]:
     return [Task(env=env, id=f"t{i}{suffix}", seed=i) for i in range(n)]
+
+
+class TaggedDuelEnv(DuelEnv):
+    """A duel whose seats get tags at reset (a game dealing roles): ``seat_tags()``."""
+
+    async def reset(self, task: Task, *, seed: int | None = None) -> Observation:
+        self.dealt = {"red": {"team": "r", "dealt": task.id}, "blue": {"team": "b",
+                                                                       "dealt": task.id}}
+        return await super().reset(task, seed=seed)
+
+    def seat_tags(self) -> dict[str, dict[str, str]]:
+        return getattr(self, "dealt", {})

@@ -167,8 +167,11 @@ def test_describe_reads_seats_from_a_probe_instance_and_closes_it() -> None:
     async def main() -> None:
         h = host(envs.DuelEnv)
         got = values(await h.exchange([(0, DESCRIBE, 0, None)]))
-        assert got[0] == (True, {"seats": ["red", "blue"]})
+        assert got[0] == (True, {"seats": ["red", "blue"], "seat_tags": False})
         assert await h.hosted() == 0
+        tagged = host(envs.TaggedDuelEnv)
+        got = values(await tagged.exchange([(0, DESCRIBE, 0, None)]))
+        assert got[0] == (True, {"seats": ["red", "blue"], "seat_tags": True})
 
     asyncio.run(main())
 

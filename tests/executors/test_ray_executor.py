@@ -155,6 +155,31 @@ def test_multi_agent_seats_come_from_the_actor(executor: RayExecutor) -> None:
     assert executor.pools[(envs.DuelEnv, "{}")].seats == ["red", "blue"]
 
 
+def test_seat_tags_dealt_at_reset_come_back_from_the_actor(executor: RayExecutor) -> None:
+    """Seat assignment reads ``seat_tags()`` after reset (``core.seating``): a remote game's
+    tags are fetched with each reset, so roles split groups as they do in process."""
+    from turnrl.core.seating import seat_tags_of
+    from turnrl.core.types import Task
+
+    async def go() -> list[Any]:
+        open_env = await executor.env_factory(envs.TaggedDuelEnv, host=None, concurrency=1)
+        env = await open_env()
+        try:
+            seen = [seat_tags_of(env)]
+            for task_id in ("t1", "t2"):
+                await env.reset(Task(env="duel", id=task_id), seed=0)
+                seen.append(seat_tags_of(env))
+            return seen
+        finally:
+            await env.close()
+
+    before, first, second = asyncio.run(go())
+    assert before == {}
+    assert first == {"red": {"team": "r", "dealt": "t1"}, "blue": {"team": "b", "dealt": "t1"}}
+    assert second["red"]["dealt"] == "t2"
+    assert executor.pool(envs.DuelEnv, host=None).tagged is False  # untagged games: no fetch
+
+
 def test_an_environment_no_node_can_host_is_refused_in_one_line(executor: RayExecutor) -> None:
     with pytest.raises(PlacementError, match=r"no node of the Ray cluster can host "
                                              r"BrowserEnv.*browser"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -217,11 +218,15 @@ def test_unloadable_models_are_one_line_errors(tmp_path: Path, tiny_dir: Path) -
 
 
 def test_cli_eval_with_the_vllm_backend(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     proc = subprocess.run(
         [sys.executable, "-m", "turnrl.cli", "eval", "toy-env", "--policy", "vllm:tiny",
          "--limit", "4", "--max-tokens", "4", "--no-progress", "--out", str(tmp_path / "ev")],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path)
+        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(scratch)})
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not list(scratch.glob("turnrl-tiny-*"))  # vllm:tiny's saved model went with it
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert metrics["episodes"] == 4
     assert metrics["errors"] == 0

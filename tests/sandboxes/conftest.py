@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -42,6 +42,22 @@ def bwrap_or_skip(**options: Any) -> Any:
         unavailable(f"bwrap cannot run here: {exc}", "TURNRL_REQUIRE_BWRAP")
 
 
+def host_processes_with(marker: str) -> list[int]:
+    """PIDs of this machine's processes whose command line contains ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if marker.encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
 @pytest.fixture(scope="module")
-def bwrap() -> Any:
-    return bwrap_or_skip()
+def bwrap() -> Iterator[Any]:
+    sandbox = bwrap_or_skip()
+    yield sandbox
+    run(sandbox.close())  # the sandboxes it set up ahead of runs that never came

@@ -14,7 +14,7 @@ import pytest
 from turnrl.sandboxes import TORCH_LIMITS, Limits, SandboxUnavailable
 from turnrl.sandboxes.bwrap import BwrapSandbox
 
-from .conftest import bwrap_or_skip, run
+from .conftest import bwrap_or_skip, host_processes_with, run
 
 
 def test_stdin_stdout_stderr_and_exit_code(bwrap) -> None:
@@ -152,20 +152,9 @@ def test_leftover_processes_die_with_the_run(bwrap) -> None:
             "print('started')")
     result = run(bwrap.run(code))
     assert result.stdout == "started\n"
-    assert not _host_processes_with(marker)
+    assert not host_processes_with(marker)
 
 
-def _host_processes_with(marker: str) -> list[str]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if marker.encode() in handle.read():
-                        found.append(entry)
-            except OSError:
-                pass
-    return found
 
 
 def test_fork_bomb_is_capped_and_the_host_keeps_forking(bwrap) -> None:
@@ -254,3 +243,20 @@ def test_import_torch_and_triton_with_rlimits_only_needs_torch_limits() -> None:
     # a thread pool whose threads could not be created, until the timeout
     small = run(sandbox.run("import torch", timeout=20, limits=Limits(memory_mb=512)))
     assert small.status in ("memory", "error", "timeout"), small
+
+
+def test_an_interpreter_under_tmp_is_not_hidden_by_the_sandboxes_tmp(tmp_path) -> None:
+    """A venv below /tmp (what CI machines make) is bound on top of the sandbox's own /tmp,
+    which stays a writable, empty tmpfs around it."""
+    import subprocess
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    assert str(venv).startswith("/tmp/")
+    sandbox = bwrap_or_skip(python=str(venv / "bin" / "python"))
+    try:
+        result = run(sandbox.run("import sys\nopen('/tmp/mine', 'w').write('x')\n"
+                                 "print(sys.prefix)"))
+        assert (result.status, result.stdout) == ("ok", f"{venv}\n"), result
+    finally:
+        run(sandbox.close())

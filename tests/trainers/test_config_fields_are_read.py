@@ -108,7 +108,12 @@ def test_every_config_field_is_read(reads: set[tuple[str, str]], tmp_path: Path,
                    "engine_args": {"tensor_parallel_size": 2, "gpu_memory_utilization": 0.85,
                                    "swap_space": 1}}
     assert (tmp_path / "rollout-model" / "rank0" / "config.json").exists()
-    # 5. the ray executor's settings, as the trainer hands them to the executor (no cluster)
+    # 5. seat assignment (multi-agent games): the checks and the engine's Seating read it
+    seated = load_config(None, ["env.name=werewolf", "rollout.seats.learner=[team=village]",
+                                "rollout.seats.opponents=[scripted:basic]",
+                                "rollout.seats.group_by=role"], model=TrainConfig)
+    assert rollout_config(seated, seed=0).seats.group_by == "role"
+    # 6. the ray executor's settings, as the trainer hands them to the executor (no cluster)
     from turnrl.executors import executor_settings
 
     executor_settings(load_config(None, ["rollout.executor=ray"], model=TrainConfig).rollout)

@@ -53,12 +53,13 @@ def test_training_logs_failed_episodes_and_dropped_groups(
     quickstart = Path(turnrl.__file__).parent / "tasks" / "quickstart.yaml"
     cfg = load_config(quickstart, [
         f"env.name={NAME}", "rollout.groups=6", "rollout.group_size=2", "rollout.max_steps=4",
-        "eval.max_tasks=3", "eval.seeds=[0]", "sft.enabled=false", "trainer.iterations=1",
+        "eval.max_tasks=3", "eval.seeds=[0]", "sft.enabled=false", "trainer.iterations=2",
+        "rollout.store_every=2",
         "trainer.skip_zero_advantage=false", "checkpoint.every=0", "logging.tensorboard=false",
         "trainer.threads=1", f"run_dir={tmp_path}"], model=TrainConfig)
     train(cfg, tmp_path)
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    (rl,) = [r for r in records if r["phase"] == "rl"]
+    rl, rl2 = [r for r in records if r["phase"] == "rl"]
     # the 6 training tasks are drawn from the train panel; every third task id fails
     drawn_failing = rl["groups/dropped"]
     assert rl["episodes/failed"] == 2 * drawn_failing
@@ -68,3 +69,12 @@ def test_training_logs_failed_episodes_and_dropped_groups(
     assert "audit: dropped" in out
     assert "biased towards them" in out
     assert "env_error: env.step raised ConnectionError" in out
+    # rollout.store_every=2: iteration 2's episodes, failed ones with their status, and no
+    # episode of iteration 1
+    from turnrl.core.store import EpisodeStore
+
+    with EpisodeStore(tmp_path / "episodes.jsonl") as store:
+        kept = store.read()
+    assert len(kept) == 12
+    assert {ep.id.split("/")[0] for ep in kept} == {"it0002"}
+    assert sum(ep.status == "env_error" for ep in kept) == rl2["episodes/failed"]

@@ -18,6 +18,11 @@ Examples:
     turnrl eval toy-env --policy scripted:gold --panel valid --seeds 3 --out runs/eval-gold
     turnrl eval toy-env --policy hf:PATH/TO/SAVED_MODEL --seeds 3
     turnrl eval alfworld --policy openai:http://127.0.0.1:8000/v1 --panel valid_seen
+    turnrl eval werewolf --policy hf:PATH --learner team=village --opponent scripted:basic
+
+In a multi-agent game ``--learner`` names the seats the policy plays and ``--opponent`` who
+plays the others (see ``turnrl.core.seating``); a game counts once, won when the policy's side
+won.
 """
 
 from __future__ import annotations
@@ -59,6 +64,15 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-timeout", type=float, default=300.0,
                         help="seconds per model call")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--env-option", action="append", metavar="KEY=VALUE", default=[],
+                        help="environment option (value read as YAML), e.g. rules=textarena; "
+                             "repeatable")
+    parser.add_argument("--learner", action="append", metavar="SELECTOR",
+                        help="multi-agent games: a seat the policy plays (player_0, "
+                             "team=village, role=Seer; repeatable; default: every seat)")
+    parser.add_argument("--opponent", action="append", metavar="BACKEND:SPEC",
+                        help="multi-agent games: who plays the other seats, e.g. "
+                             "scripted:basic (repeatable: a panel of line-ups, one per task)")
     add_executor_arguments(parser)
 
 
@@ -85,22 +99,62 @@ def rollout_config(args: argparse.Namespace, *, seed: int) -> Any:
             max_steps=args.max_steps, history_length=args.history_length,
             template=args.template, seed=seed, progress=not args.no_progress,
             sampling=SamplingParams(max_tokens=args.max_tokens, temperature=args.temperature,
-                                    top_p=args.top_p))
+                                    top_p=args.top_p), seats=seating(args),
+            env_options=env_options(args))
     except ValueError as exc:
         raise _user_error(str(exc)) from None
 
 
-def build_policy(spec: str, env: str, host: Any) -> Any:
-    """``name:spec`` -> a Policy; mistakes become one-line user errors."""
+def env_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--env-option KEY=VALUE`` pairs (values parsed as YAML: ``players=9`` is an int)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in getattr(args, "env_option", None) or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise _user_error(f"--env-option must look like KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = raw
+    return out
+
+
+def seating(args: argparse.Namespace) -> Any:
+    """``--learner`` / ``--opponent`` as a ``Seating`` (built once per command)."""
+    learner, opponents = getattr(args, "learner", None), getattr(args, "opponent", None)
+    if not learner and not opponents:
+        return None
+    if getattr(args, "_seating", None) is None:
+        from turnrl.core.host import PluginError, get_host
+        from turnrl.core.seating import build_seating
+
+        try:
+            args._seating = build_seating(learner or ["*"], opponents or [], "role",
+                                          env=args.env, host=get_host(),
+                                          template=args.template)
+        except PluginError as exc:
+            raise _user_error(f"--opponent: {exc}") from None
+    return args._seating
+
+
+def build_policy(spec: str, env: str, host: Any, template: str | None = None) -> Any:
+    """``name:spec`` -> a Policy; mistakes become one-line user errors. Backends that format
+    their own replies (``scripted``) get the run's prompt template, so the engine's parser
+    reads them."""
     from turnrl.core.host import PluginError
 
     name, sep, rest = spec.partition(":")
     if not sep:
         raise _user_error(f"--policy must look like BACKEND:SPEC (e.g. scripted:gold), "
                           f"got {spec!r}")
-    factory = host.lookup("policies", name).resolve()
+    component = host.lookup("policies", name)
+    factory = component.resolve()
+    options = {"template": template} if template and component.meta.get("formats_replies") \
+        else {}
     try:
-        policy = factory(rest, env=env, host=host)
+        policy = factory(rest, env=env, host=host, **options)
     except (ValueError, ImportError, PluginError) as exc:
         raise _user_error(f"--policy {spec}: {exc}") from None
     check = getattr(policy, "check", None)
@@ -142,7 +196,13 @@ def summarize(runs: dict[int, Sequence[Episode]]) -> dict[str, Any]:
                 "std": statistics.pstdev(values) if len(values) > 1 else 0.0}
 
     def rate(eps: Sequence[Episode]) -> float:
-        return sum(_won(e) for e in eps) / len(eps) if eps else 0.0
+        """Won games / games: the seats of one multi-agent game share ``base_id`` and count
+        once (a single-agent episode is its own game)."""
+        games: dict[str, bool] = {}
+        for e in eps:
+            base = str(e.metrics.get("base_id", e.id))
+            games[base] = games.get(base, False) or _won(e)
+        return sum(games.values()) / len(games) if games else 0.0
 
     every = [e for s in sorted(runs) for e in sorted(runs[s], key=lambda e: e.id)]
     types = sorted({str(e.task.data.get("type", "all")) for e in every})
@@ -202,6 +262,7 @@ def _check_out_dir(out: Path, settings: dict[str, Any], resume: bool) -> None:
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from turnrl.core.host import get_host
     from turnrl.core.rollout import run_groups
+    from turnrl.core.seating import close_seating
     from turnrl.core.store import EpisodeStore
 
     if args.seeds < 1:
@@ -217,7 +278,13 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         out = Path(args.out)
         _check_out_dir(out, run_settings(args), args.resume)
         store = EpisodeStore(out / "episodes.jsonl")
-    policy = build_policy(args.policy, args.env, host)
+    options = env_options(args)
+    if options:  # a bad option is one line now, not an env_error in every episode
+        try:
+            host.make(args.env, **options)
+        except (TypeError, ValueError) as exc:
+            raise _user_error(f"--env-option: {exc}") from None
+    policy = build_policy(args.policy, args.env, host, template=args.template)
     executor = open_executor(args)
 
     async def play() -> dict[int, list[Episode]]:
@@ -230,6 +297,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                 runs[seed] = [e for g in groups for e in g.episodes]
         finally:
             await policy.close()
+            await close_seating(getattr(args, "_seating", None))
             if store is not None:
                 store.close()
         return runs

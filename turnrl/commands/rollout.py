@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                    flag=f"--out {out}")
     store = EpisodeStore(out)
     already = len(store.ids())
-    policy = build_policy(args.policy, args.env, host)
+    policy = build_policy(args.policy, args.env, host, template=args.template)
     executor = open_executor(args)
 
     async def play() -> list:

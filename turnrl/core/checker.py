@@ -13,8 +13,10 @@ Per-environment defaults can be registered as ``check_options={...}`` (kept in
 ``EnvSpec.extras``): ``max_tasks``, ``splits``, ``options``, ``task_options``, ``timeout``,
 ``max_episode_steps``, ``expert_min_success`` (default 1.0: the expert must win every task; a
 benchmark with goals unreachable by design, like WebShop's, registers the share it needs).
-Explicit arguments win. Environment faults never raise out of the
-checker: they become failed checks.
+Explicit arguments win. A plugin's own checks (a game's rules as invariants, say) are
+registered as ``checks=("module:fn", ...)``: ``fn(options=...)`` returns a message (or an
+awaitable of one) and raises to fail; each is one more named check. Environment faults never
+raise out of the checker: they become failed checks.
 
 With an ``executor`` (``turnrl check ENV --executor ray``) every instance is made where that
 executor runs environments: the plugin must pickle, import on the workers and fit on a node
@@ -144,6 +146,8 @@ class _Checker:
             report.results.append(CheckResult("expert solves", "skip", "no expert registered"))
         else:
             await self._run(report, "expert solves", lambda: self.check_expert(everything))
+        for target in self.spec.extras.get("checks") or ():
+            await self._plugin_check(report, target)
         report.results.append(self._summary(
             "rewards finite", self.reward_problems, f"{self.rewards_seen} reward(s) checked"))
         if self.spec.multi_agent:
@@ -162,6 +166,24 @@ class _Checker:
         except Exception as exc:
             message, status = _describe(exc), "fail"
         report.results.append(CheckResult(name, status, message, time.perf_counter() - start))
+
+    async def _plugin_check(self, report: CheckReport, target: Any) -> None:
+        """A check the plugin registered (``checks=("module:fn", ...)``): ``fn(options=...)``
+        returns a message (or an awaitable of one) and raises to fail."""
+        from turnrl.core.host import import_target
+
+        try:
+            fn = import_target(target) if isinstance(target, str) else target
+        except Exception as exc:
+            report.results.append(CheckResult(str(target), "fail", _describe(exc)))
+            return
+        name = str(getattr(fn, "check_name", getattr(fn, "__name__", target)))
+
+        async def body() -> str:
+            out = fn(options=dict(self.options))
+            return str(await out if asyncio.iscoroutine(out) else out)
+
+        await self._run(report, name, body)
 
     @staticmethod
     def _summary(name: str, problems: list[str], ok_message: str) -> CheckResult:

@@ -142,6 +142,37 @@ class RayExecutorConfig(Section):
     """Show the environment actors' stdout/stderr in this process."""
 
 
+class SeatsConfig(Section):
+    """Multi-agent games: which seats the trained policy plays and who plays the others
+    (see ``turnrl.core.seating``)."""
+
+    learner: list[str] = Field(default_factory=lambda: ["*"])
+    """Seats the trained policy plays: seat names (``player_0``), ``*``, or ``key=value`` on
+    the environment's seat tags (``team=village``, ``role=Seer``)."""
+    opponents: list[Union[str, dict[str, str]]] = Field(default_factory=list)
+    """Line-ups for the other seats, one per game (a stable hash of the task picks it): a
+    policy spec (``scripted:basic``) for every other seat, or ``{selector: spec}`` rules (first
+    match wins)."""
+    group_by: str | None = "role"
+    """Seat tag that splits each task group, so a group never mixes roles (None: keep them)."""
+
+    @model_validator(mode="after")
+    def _valid(self) -> SeatsConfig:
+        from turnrl.core.seating import check_selector
+
+        if not self.learner:
+            raise ValueError("learner must name at least one seat (or '*')")
+        for selector in self.learner:
+            check_selector(selector)
+        for entry in self.opponents:
+            for selector, spec in ({"*": entry} if isinstance(entry, str) else entry).items():
+                check_selector(selector)
+                if ":" not in spec:
+                    raise ValueError(f"opponent policy {spec!r} must look like BACKEND:SPEC "
+                                     f"(e.g. scripted:basic)")
+        return self
+
+
 class RolloutConfig(Section):
     """How episodes are played: group shape, limits, timeouts and prompt rendering (the
     trainer maps it onto the engine's ``turnrl.core.rollout.RolloutConfig``)."""
@@ -166,6 +197,13 @@ class RolloutConfig(Section):
     """Where environments run: ``inprocess`` (the engine's event loop; blocking engines on
     worker threads) or ``ray`` (Ray actors across a cluster; settings in ``ray``)."""
     ray: RayExecutorConfig = Field(default_factory=RayExecutorConfig)
+    seats: SeatsConfig | None = None
+    """Multi-agent seat assignment; None: the trained policy plays every seat."""
+    store_every: int = Field(0, ge=0)
+    """Keep every N-th training iteration's episodes (all of them, failed ones included) in
+    ``run_dir/episodes.jsonl`` (one file per rank under torchrun) for debugging; ids start
+    with ``itNNNN/``; 0 keeps none. A replayed iteration after ``--resume`` appends again
+    (the store's newest record of an id wins)."""
 
 
 class AdvantageConfig(Section):
@@ -212,13 +250,14 @@ class RunConfig(Section):
         ``env.eval_split`` and ``eval.panel`` (splits it has), ``advantage.name`` (a registered
         estimator, whose ``params`` are validated against the pydantic model it registered,
         ``meta["params"]``, and replaced by the validated values with defaults filled in) and
-        ``policy.backend`` (a registered backend). Separate from field validation because it
-        loads plugins.
+        ``policy.backend`` and every ``rollout.seats.opponents`` spec (registered backends).
+        Separate from field validation because it loads plugins.
         """
         if host is None:
             from turnrl.core.host import get_host
 
             host = get_host()
+        self._check_seat_policies(host)
         # The environment last: a config for an environment whose plugin is not installed yet
         # still gets its backend and estimator checked first.
         _resolve(host, "policies", "policy.backend", self.policy.backend)
@@ -240,6 +279,20 @@ class RunConfig(Section):
             if split is not None and split not in splits:
                 raise ConfigError(f"{field}: environment {self.env.name!r} has no split "
                                   f"{split!r} (expected one of: {', '.join(splits)})")
+
+    def _check_seat_policies(self, host: Any) -> None:
+        """Every opponent policy names a registered backend."""
+        seats = self.rollout.seats
+        policies = getattr(host, "policies", {})
+        if seats is None or not policies:
+            return
+        for entry in seats.opponents:
+            for spec in ([entry] if isinstance(entry, str) else entry.values()):
+                backend = spec.partition(":")[0]
+                if backend not in policies:
+                    raise ConfigError(f"rollout.seats.opponents: unknown policy backend "
+                                      f"{backend!r} in {spec!r} (expected one of: "
+                                      f"{', '.join(sorted(policies))})")
 
 
 _KIND_WORDS = {"envs": "environment", "policies": "policy backend", "advantages": "estimator"}

@@ -36,8 +36,12 @@ class Env(Protocol):
 class MultiAgentEnv(Protocol):
     """A turn-based game: ``observation.agent`` names the seat that must act next.
 
-    ``step`` acts for that seat; per-seat rewards arrive in ``info["rewards"]`` (seat -> float).
-    The rollout engine keeps one trajectory per seat.
+    ``step`` acts for that seat; per-seat rewards arrive in ``info["rewards"]`` (seat -> float)
+    and, when the game ends, ``info["winners"]`` may list the winning seats. The rollout engine
+    keeps one trajectory per seat. Optionally ``seat_tags() -> {seat: {tag: value}}`` (after
+    ``reset``) tells the engine hidden facts about each seat, such as its role and team, for
+    seat assignment and grouping by role (``turnrl.core.seating``); it is never shown to a
+    policy.
     """
 
     seats: Sequence[str]

@@ -27,7 +27,9 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
     there sets defaults for ``turnrl check`` and test marks (see ``turnrl.testing``);
     ``prompt=`` / ``template=`` give the environment's own prompt or whole ``PromptTemplate``
     (``turnrl.core.context.resolve_template``); ``tiny_tokenizer="code"`` makes the tiny model's
-    vocabulary keep whitespace (replies that are programs).
+    vocabulary keep whitespace (replies that are programs); ``checks=("module:fn", ...)`` adds
+    the plugin's own named checks to ``turnrl check``, and ``bots={name: factory}`` registers
+    rule-based players as ``scripted:NAME`` policies (``factory(task) -> Expert``).
     Implemented by environment plugins.
     """
 

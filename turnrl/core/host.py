@@ -33,6 +33,7 @@ ENTRY_POINT_GROUP = "turnrl"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "turnrl.plugins.toy",
     "turnrl.plugins.alfworld",
+    "turnrl.plugins.werewolf",
     "turnrl.plugins.gui",
     "turnrl.plugins.webshop",
     "turnrl.plugins.kernelbench",

@@ -24,7 +24,10 @@ Guarantees the trainer and ``turnrl eval`` build on:
   they must not count as done. The store keeps the old record; the newest record of an id wins.
 * Multi-agent environments (``EnvSpec.multi_agent`` or an env with ``seats``) give one
   trajectory per seat; seat rewards come from ``info["rewards"]`` and are credited to each
-  seat's latest step.
+  seat's latest step; at the end ``info["winners"]`` (when given) sets every seat's ``won``.
+  ``RolloutConfig.seats`` (a ``turnrl.core.seating.Seating``) gives some seats to other
+  policies (bots, a frozen copy): only the learner's seats become episodes, and groups are
+  split by a seat tag (the role) so that a group never mixes roles.
 
 Host cost: with a fast environment and a scripted policy the engine's own work per step is on
 the order of the environment's, so the step loop is kept lean (see ``benchmarks/
@@ -67,6 +70,15 @@ from turnrl.core.rollout_sampling import (  # sampling_seed: part of this module
     sampling_seed as sampling_seed,
 )
 from turnrl.core.rollout_sampling import seed_from, seed_prefix, seeded_sampling
+from turnrl.core.seating import (
+    Seating,
+    SeatingError,
+    SeatPlan,
+    credit_winners,
+    seat_policies,
+    seat_tags_of,
+    split_by_tag,
+)
 from turnrl.core.store import EpisodeStore
 from turnrl.core.types import (
     ContractError,
@@ -102,6 +114,8 @@ class RolloutConfig:
     """Run seed: enters every sampling seed (eval seeds, training iterations)."""
     env_options: dict[str, Any] = field(default_factory=dict)
     progress: bool = False
+    seats: Seating | None = None
+    """Multi-agent seat assignment (learner seats, opponents' line-ups, grouping by role)."""
 
     def __post_init__(self) -> None:
         for name in ("max_concurrent_episodes", "max_concurrent_requests"):
@@ -155,16 +169,34 @@ def _seat_rewards(rewards: Any) -> dict[str, float]:
 
 
 class _Seat:
-    """One seat's trajectory so far, plus what its steps reuse (seed prefix, episode id)."""
+    """One seat's trajectory so far, plus what its steps reuse (seed prefix, episode id) and
+    who plays it (the learner's policy unless a ``Seating`` gave the seat to another)."""
 
-    __slots__ = ("episode_id", "history", "instruction", "seed_prefix", "steps")
+    __slots__ = ("end_episode", "episode_id", "generate", "history", "instruction", "learner",
+                 "lineup", "seed_prefix", "steps", "tags", "wants_prompt")
 
-    def __init__(self, seed_prefix: Any, episode_id: str) -> None:
+    def __init__(self, seed_prefix: Any, episode_id: str, run: _Run) -> None:
         self.steps: list[Step] = []
         self.history: list[Turn] = []
         self.instruction: str | None = None
         self.seed_prefix = seed_prefix
         self.episode_id = episode_id
+        self.generate = run.generate
+        self.wants_prompt = run.wants_prompt
+        self.end_episode = run.end_episode
+        self.learner = True
+        self.tags: dict[str, str] | None = None
+        self.lineup = ""
+
+    def assign(self, name: str, plan: SeatPlan) -> None:
+        """Give this seat to its policy in ``plan`` (the learner keeps its own)."""
+        self.tags, self.lineup = plan.tags.get(name, {}), plan.lineup
+        if name not in plan.learner:
+            policy = plan.policies[name]
+            self.learner = False
+            self.generate = policy.generate
+            self.wants_prompt = bool(getattr(policy, "wants_prompt", True))
+            self.end_episode = getattr(policy, "end_episode", None)
 
 
 @dataclass(slots=True)
@@ -197,8 +229,10 @@ class _Run:
         self.parse = functools.lru_cache(maxsize=1024)(self.builder.parse)
         stop = tuple(dict.fromkeys(self.builder.template.stop + config.sampling.stop))
         self.sampling = seeded_sampling(replace(config.sampling, stop=stop))
+        self.generate = policy.generate
         self.wants_prompt = bool(getattr(policy, "wants_prompt", True))
         self.end_episode = getattr(policy, "end_episode", None)
+        self.seating = config.seats
         self.deadlines = Deadlines(
             min(1.0, max(0.002, min(config.env_timeout_s, config.model_timeout_s) / 10)))
         self.requests = RequestBound(config.max_concurrent_requests)
@@ -244,7 +278,20 @@ class _Run:
         return self._finish(task, group_id, base, seats, status, error, seat_names)
 
     def _seat(self, task: Task, repeat: int, k: int, base: str, name: str) -> _Seat:
-        return _Seat(seed_prefix(self.cfg.seed, task, repeat, k, name), f"{base}/{name}")
+        return _Seat(seed_prefix(self.cfg.seed, task, repeat, k, name), f"{base}/{name}", self)
+
+    def _plan(self, task: Task, env: Any, seats: dict[str, _Seat]) -> SeatPlan | None:
+        """Assign the game's seats (after reset: tags such as roles are dealt by then)."""
+        if self.seating is None:
+            return None
+        try:
+            names = list(getattr(env, "seats", None) or seats)
+            plan = self.seating.plan(task, names, seat_tags_of(env))
+        except SeatingError as exc:
+            raise CallFailure("policy_error", str(exc)) from exc
+        for name, seat in seats.items():
+            seat.assign(name, plan)
+        return plan
 
     async def _play(self, env: Any, task: Task, repeat: int, k: int, base: str,
                     seats: dict[str, _Seat], me: asyncio.Task[Any]) -> str:
@@ -253,18 +300,22 @@ class _Run:
         active, now, fail = deadlines.active, _now, deadlines.fail
         env_timeout, model_timeout, max_steps = cfg.env_timeout_s, cfg.model_timeout_s, \
             cfg.max_steps
-        generate, parse, requests = self.policy.generate, self.parse, self.requests
-        sampling, wants_prompt, progress = self.sampling, self.wants_prompt, self.progress
+        parse, requests = self.parse, self.requests
+        sampling, progress = self.sampling, self.progress
         obs: Observation = await deadlines.call(env.reset(task, seed=task.seed), env_timeout,
                                                 what="env.reset", on_error="env_error", task=me)
         if not isinstance(obs, Observation):
             raise _broken_contract("env.reset", obs, Observation, "env_error")
+        plan = self._plan(task, env, seats)
         turn = 0
         while True:
             name = obs.agent or "agent"
             seat = seats.get(name)
             if seat is None:
                 seat = seats[name] = self._seat(task, repeat, k, base, name)
+                if plan is not None:
+                    seat.assign(name, plan)
+            wants_prompt = seat.wants_prompt
             if seat.instruction is None and wants_prompt:  # the instruction only feeds prompts
                 seat.instruction = instruction_for(task.data, obs.text)
             steps = seat.steps
@@ -279,7 +330,7 @@ class _Run:
             # Guarded calls, inlined (``Deadlines.call`` without its coroutine): see rollout_calls.
             active[me] = now() + model_timeout
             try:
-                completion = (await generate([request]))[0]
+                completion = (await seat.generate([request]))[0]
             except BaseException as exc:
                 fail(me, exc, "policy.generate", model_timeout, "policy_error")
             finally:
@@ -323,6 +374,7 @@ class _Run:
             if progress is not None:
                 progress.steps += 1
             if terminated:
+                credit_winners({n: s.steps for n, s in seats.items()}, info)
                 return "ok"
             if truncated or (max_steps is not None and turn >= max_steps):
                 return "truncated"
@@ -341,25 +393,28 @@ class _Run:
         multi = self.multi_agent if self.multi_agent is not None else bool(seat_names)
         if not seats:
             seats["agent"] = self._seat(task, 0, 0, base, "agent")
+        kept = [(n, s) for n, s in seats.items() if s.learner]  # a Seating's other seats go
         episodes = []
-        for name, seat in seats.items():
+        for name, seat in kept:
             steps = seat.steps
             if steps:
                 steps[-1].done = True
             metrics = {
-                "base_id": base, "seats": len(seats), "steps": len(steps),
+                "base_id": base, "seats": len(kept), "steps": len(steps),
                 "won": bool(steps and steps[-1].info.get("won", False)),
                 "total_reward": float(sum([s.reward for s in steps])),
                 "invalid_actions": sum([not s.valid for s in steps]),
             }
+            if seat.tags is not None:
+                metrics["seat_tags"], metrics["lineup"] = seat.tags, seat.lineup
             episodes.append(Episode(
                 id=seat.episode_id if multi else base, group_id=group_id, task=task,
                 seat=name, steps=steps, status=status, error=error.strip(),  # type: ignore[arg-type]
                 metrics=metrics))
-        if self.end_episode is not None:  # optional: stateful policies free per-episode state
-            for seat in seats.values():
+        for seat in seats.values():  # optional: stateful policies free per-episode state
+            if seat.end_episode is not None:
                 try:
-                    self.end_episode(seat.episode_id)
+                    seat.end_episode(seat.episode_id)
                 except Exception:  # the policy's clean-up must not cost the episode
                     log.exception("policy.end_episode failed on episode %s", seat.episode_id)
         if self.store is not None:  # all seats in one record group; fsynced off the loop
@@ -456,12 +511,14 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
             await asyncio.gather(*(run.worker(queue, results) for _ in range(workers)))
     finally:
         await run.deadlines.stop()
-        end_rollout = getattr(policy, "end_rollout", None)
-        if end_rollout is not None:  # optional: loop-bound resources (an HTTP session)
-            try:
-                await end_rollout()
-            except Exception:
-                log.exception("policy.end_rollout failed")
+        players = {id(p): p for p in (policy, *seat_policies(cfg.seats))}
+        for player in players.values():
+            end_rollout = getattr(player, "end_rollout", None)
+            if end_rollout is not None:  # optional: loop-bound resources (an HTTP session)
+                try:
+                    await end_rollout()
+                except Exception:
+                    log.exception("policy.end_rollout failed")
         if progress is not None:
             progress.stop()
         if store_obj is not None:  # every episode of this call acknowledged before returning
@@ -471,6 +528,8 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         for _ in range(group_size):
             for ep in next(slots):
                 group.append(ep)
+    if cfg.seats is not None and cfg.seats.group_by:
+        return split_by_tag(groups, cfg.seats.group_by)
     return groups
 
 

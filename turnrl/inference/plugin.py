@@ -20,4 +20,6 @@ def turnrl_register_policies(register: Callable[..., None]) -> None:
     register("vllm", "turnrl.inference.vllm:make_vllm_policy",
              description="in-process vLLM engine (vllm:MODEL; needs the vllm extra)")
     register("scripted", "turnrl.inference.scripted:make_scripted_policy",
-             description="expert or random actions from the environment (scripted:gold|random)")
+             description="expert, random or bot actions from the environment "
+                         "(scripted:gold|random|BOT)",
+             formats_replies=True)  # takes the run's prompt template (``template=``)

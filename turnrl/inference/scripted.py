@@ -4,6 +4,9 @@
   ``EnvSpec.expert(task).act(observation)``, one expert instance per episode.
 * ``scripted:random``: a uniformly random admissible action (``observation.actions``), drawn
   from a ``random.Random`` seeded with the request's sampling seed, so runs are reproducible.
+* ``scripted:NAME``: a bot an environment registered (``bots={NAME: factory}`` in its
+  registration, ``factory(task) -> Expert``), e.g. Werewolf's ``scripted:basic``; looked up in
+  the environment of each request's task, one bot per episode and seat like the expert.
 
 Both wrap the action in the prompt template's format (``<think>..</think><action>..</action>``
 by default) so the engine's parser accepts it exactly as it would a model's reply. They need no
@@ -64,12 +67,14 @@ class _Gold:
     """One expert per episode (experts may track their plan), found by the request's
     ``episode_id`` (else by task) and dropped when the engine ends the episode. At most
     ``MAX_EXPERTS`` are kept (least recently used out first), a backstop for callers that
-    never end episodes: far more than the episodes in flight."""
+    never end episodes: far more than the episodes in flight. With ``bot`` set, the expert is
+    that bot of the task's environment instead of its gold policy."""
 
     MAX_EXPERTS = 4096
 
-    def __init__(self, host: Any) -> None:
+    def __init__(self, host: Any, bot: str | None = None) -> None:
         self.host = host
+        self.bot = bot
         self.experts: OrderedDict[object, Any] = OrderedDict()
 
     def __call__(self, request: GenerationRequest) -> str:
@@ -80,18 +85,42 @@ class _Gold:
         key = request.episode_id or (task.env, task.id, task.seed)
         expert = self.experts.get(key)
         if expert is None:
-            make = self.host.env(task.env).expert
-            if make is None:
-                raise ValueError(f"environment {task.env!r} has no expert (gold) policy")
-            expert = self.experts[key] = make(task)
+            expert = self.experts[key] = self._make(task)
             if len(self.experts) > self.MAX_EXPERTS:
                 self.experts.popitem(last=False)
         else:
             self.experts.move_to_end(key)
         return str(expert.act(obs))
 
+    def _make(self, task: Task) -> Any:
+        spec = self.host.env(task.env)
+        if self.bot is not None:
+            bots = spec.extras.get("bots") or {}
+            if self.bot not in bots:
+                raise ValueError(f"environment {task.env!r} has no bot {self.bot!r} "
+                                 f"(its bots: {', '.join(sorted(bots)) or 'none'})")
+            make = bots[self.bot]
+            if isinstance(make, str):
+                from turnrl.core.host import import_target
+
+                make = bots[self.bot] = import_target(make)
+            return make(task)
+        if spec.expert is None:
+            raise ValueError(f"environment {task.env!r} has no expert (gold) policy")
+        return spec.expert(task)
+
     def forget(self, episode_id: str) -> None:
         self.experts.pop(episode_id, None)
+
+
+def env_bots(host: Any, env: str | None = None) -> dict[str, list[str]]:
+    """Bot name -> the environments that register it (only ``env``'s when given)."""
+    found: dict[str, list[str]] = {}
+    for name, spec in sorted(host.envs.items()):
+        if env is None or name == env:
+            for bot in spec.extras.get("bots") or {}:
+                found.setdefault(bot, []).append(name)
+    return found
 
 
 def _random(request: GenerationRequest) -> str:
@@ -106,13 +135,18 @@ def make_scripted_policy(spec: str, **options: Any) -> ScriptedPolicy:
     from turnrl.core.host import get_host
 
     host = options.pop("host", None) or get_host()
-    options.pop("env", None)
+    env = options.pop("env", None)
     template = options.pop("template", DEFAULT_TEMPLATE)
     if options:
         raise ValueError(f"scripted policy: unknown options {sorted(options)}")
     choosers: dict[str, Callable[[], Callable[[GenerationRequest], str]]] = {
         "gold": lambda: _Gold(host), "expert": lambda: _Gold(host), "random": lambda: _random,
     }
-    if spec not in choosers:
-        raise ValueError(f"unknown scripted policy {spec!r}; known: {', '.join(choosers)}")
-    return ScriptedPolicy(choosers[spec](), template=template)
+    if spec in choosers:
+        return ScriptedPolicy(choosers[spec](), template=template)
+    bots = env_bots(host, env if env in getattr(host, "envs", {}) else None)
+    if spec not in bots:
+        where = f" for environment {env!r}" if env else ""
+        raise ValueError(f"unknown scripted policy {spec!r}{where}; known: "
+                         f"{', '.join([*choosers, *sorted(bots)])}")
+    return ScriptedPolicy(_Gold(host, bot=spec), template=template)

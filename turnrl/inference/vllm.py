@@ -41,8 +41,10 @@ import itertools
 import json
 import os
 import queue
+import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -395,6 +397,13 @@ def make_vllm_policy(spec: str, **options: Any) -> VLLMPolicy:
         from turnrl.inference.tiny import save_tiny
 
         seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
-        spec = str(save_tiny(env, tempfile.mkdtemp(prefix="turnrl-tiny-"), seed=seed,
-                             host=host))
+        directory = tempfile.mkdtemp(prefix="turnrl-tiny-")
+        try:
+            policy = VLLMPolicy(str(save_tiny(env, directory, seed=seed, host=host)), **options)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        # the saved model is the policy's alone: removed with it (or at exit)
+        weakref.finalize(policy, shutil.rmtree, directory, ignore_errors=True)
+        return policy
     return VLLMPolicy(spec, **options)

@@ -58,9 +58,10 @@ from turnrl.sandboxes.bwrap_host import (
     with_files,
     write,
 )
+from turnrl.sandboxes.bwrap_warm import WarmStarts
 from turnrl.sandboxes.cgroups import RunCgroup, cgroup_manager
 from turnrl.sandboxes.interpreter import check_bindable, resolve_interpreter
-from turnrl.sandboxes.process import collect, shell_exit_code
+from turnrl.sandboxes.process import Collected, collect, shell_exit_code
 from turnrl.sandboxes.results import classify
 from turnrl.sandboxes.wrapper import SCRIPT, parse_report, wrapper_args
 
@@ -89,6 +90,9 @@ class BwrapOptions(BaseModel):
     ro_binds: tuple[str, ...] = Field((), description="extra host paths visible read-only")
     cgroups: bool | None = Field(None, description="None = use cgroups when possible")
     bwrap: str = Field("bwrap", description="the bubblewrap executable")
+    prestart: int = Field(2, ge=0, le=64, description=(
+        "sandboxes of a run's kind kept set up ahead of the next run (bwrap_warm.py); "
+        "0 = set each one up when its run starts"))
 
 
 class BwrapSandbox:
@@ -120,6 +124,7 @@ class BwrapSandbox:
                 else "none beyond the PID namespace and timeout (root without cgroups)"),
             "disk": "tmpfs size", "cpu": "rlimit", "files": "rlimit", "time": "timeout + kill",
         }
+        self._warm = WarmStarts(self, self.options.prestart)
         self._static = static_etc()
         self._base_args = self._fixed_args()
         probe(self.bwrap, tuple(self._base_args))
@@ -141,7 +146,13 @@ class BwrapSandbox:
         return BwrapSession(self)
 
     async def close(self) -> None:
-        """Nothing is held between runs; present for the protocol."""
+        """Kill the pre-started sandboxes (idempotent; a later run starts new ones)."""
+        await self._warm.close()
+
+    async def release_waiting(self) -> None:
+        """Kill the sandboxes waiting for runs that have not come (they start again with the
+        next run): nothing of a finished run is touched."""
+        await self._warm.close()
 
     async def __aenter__(self) -> BwrapSandbox:
         return self
@@ -154,18 +165,80 @@ class BwrapSandbox:
                       ) -> tuple[ExecResult, bytes | None]:
         """Run ``request``; with ``state`` (a session's tar, b"" when empty) restore it first
         and return the new state (None when it could not be read back)."""
+        if state is None and not request.fetch:
+            if self.options.prestart:
+                return await self._warm.run(request), None
+            return await self._run_plain(request), None
+        return await self._run_wrapped(request, state)
+
+    async def _run_plain(self, request: RunRequest) -> ExecResult:
+        """A one-shot run set up now: files in memfds, bwrap runs the program itself."""
+        fds = [memfd("file", data) for data in request.files.values()]
+        status_fd = memfd("status", b"")
+        group: RunCgroup | None = None
+        try:
+            try:
+                group = self.run_cgroup(request.limits, plain=True)
+            except OSError as exc:
+                return sandbox_error(f"could not create the run's cgroup: {exc}")
+            collected = await collect(
+                self.plain_command(request, fds, status_fd, group),
+                env=self.environment(request.env), stdin=request.stdin,
+                timeout=request.timeout, output_limit=request.limits.output_bytes,
+                pass_fds=[*fds, status_fd], on_kill=group.kill_members if group else None)
+            report = status_report(read_fd(status_fd, 1 << 16))
+        finally:
+            for fd in (*fds, status_fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        result, _ = await self.conclude(request, collected, report, group, session=False)
+        return result
+
+    def plain_command(self, request: RunRequest, file_fds: Sequence[int], status_fd: int,
+                      group: RunCgroup | None, gate_fd: int | None = None) -> list[str]:
+        """The argv of a one-shot run that fetches nothing: no wrapper shell, bwrap runs the
+        program and reports its exit status on ``status_fd``; ``file_fds[i]`` holds the i-th
+        of ``request.files`` (a memfd now, or a pipe a pre-started sandbox reads when its run
+        begins: bwrap copies it into the tmpfs after the namespaces exist). With ``gate_fd``
+        the finished sandbox waits for a byte on it before it starts the program."""
+        limits = request.limits
+        args = [*self._tmpfs_args(limits), *self._base_args]
+        if gate_fd is not None:
+            args += ["--block-fd", str(gate_fd)]
+        for (path, data), fd in zip(request.files.items(), file_fds, strict=True):
+            args += ["--perms", file_perms(data), "--file", str(fd), f"{WORKDIR}/{path}"]
+        args += ["--json-status-fd", str(status_fd), "--remount-ro", "/", "--chdir", WORKDIR]
+        full = [self.bwrap, *args, "--", *self._program(request)]
+        if group is None:  # rlimits on bwrap, for the program
+            return [self.tools["prlimit"], *self._rlimit_args(limits, request.timeout), "--",
+                    *full]
+        # one shell joins the cgroup and sets the rlimits: a process start fewer than
+        # `prlimit`, which counts on a busy machine
+        return ["/bin/sh", "-c", JOIN_CGROUP + ulimits(limits, request.timeout) + 'exec "$@"',
+                "sh", *group.procs_files, "--", *full]
+
+    def run_cgroup(self, limits: Limits, *, plain: bool, session: bool = False
+                   ) -> RunCgroup | None:
+        """The run's own cgroup (None without cgroups); raises OSError when it cannot be made.
+        The pids limit leaves room for bwrap's own processes on top of ``limits.processes``."""
+        if self.cgroups is None:
+            return None
+        overhead = 2 if plain else (WRAPPER_PROCESSES if session else 3)
+        return self.cgroups.create(limits.memory_mb << 20, limits.processes + overhead)
+
+    async def _run_wrapped(self, request: RunRequest, state: bytes | None
+                           ) -> tuple[ExecResult, bytes | None]:
+        """A session's run or a run that fetches files: the shell wrapper (``wrapper.py``)
+        unpacks the input, times the program out itself and writes back a tar stream."""
         limits = request.limits
         session = state is not None
-        plain = not session and not request.fetch  # no wrapper: bwrap runs the program
-        fds: list[int] = []
         group: RunCgroup | None = None
-        run_dir = "" if plain else tempfile.mkdtemp(prefix="run-", dir=private_dir())
+        fds: list[int] = []
+        run_dir = tempfile.mkdtemp(prefix="run-", dir=private_dir())
         report_path = os.path.join(run_dir, "report")
         rlimits = [*self._rlimit_args(limits, request.timeout), "--"]
         try:
-            args = list(self._base_args)
-            args += ["--size", str(limits.disk_mb << 20), "--tmpfs", WORKDIR,
-                     "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp"]
+            args = [*self._tmpfs_args(limits), *self._base_args]
             input_spec = "none"
             if session:
                 stream = (state or b"") + (tario.pack(request.files) if request.files else b"")
@@ -173,58 +246,48 @@ class BwrapSandbox:
                 input_spec = "file:/.turnrl/restore"
             else:
                 for path, data in request.files.items():
-                    fd = memfd("file", data)
-                    fds.append(fd)
-                    perms = "0755" if data.startswith(b"#!") else "0644"
-                    args += ["--perms", perms, "--file", str(fd), f"{WORKDIR}/{path}"]
-            if plain:
-                status_fd = memfd("status", b"")
-                fds.append(status_fd)
-                args += ["--json-status-fd", str(status_fd)]
-            else:
-                open(report_path, "wb").close()
-                args += ["--bind", report_path, "/.turnrl/report"]
-            args += ["--remount-ro", "/", "--chdir", WORKDIR]
-            argv = [self.interpreter.executable if a == PYTHON else a for a in request.argv]
-            if plain:
-                inner = argv
-            else:  # a session's wrapper times the program out itself and keeps the directory
-                inner = ["/bin/sh", "-c", SCRIPT, "sh",
-                         *wrapper_args(input_spec=input_spec,
-                                       fetch=None if session else request.fetch,
-                                       seconds=request.timeout if session else 0.0,
-                                       report="/.turnrl/report"),
-                         *([self.tools["prlimit"], *rlimits] if session else []), *argv]
+                    fds.append(memfd("file", data))
+                    args += ["--perms", file_perms(data), "--file", str(fds[-1]),
+                             f"{WORKDIR}/{path}"]
+            open(report_path, "wb").close()
+            args += ["--bind", report_path, "/.turnrl/report",
+                     "--remount-ro", "/", "--chdir", WORKDIR]
+            inner = ["/bin/sh", "-c", SCRIPT, "sh",
+                     *wrapper_args(input_spec=input_spec,
+                                   fetch=None if session else request.fetch,
+                                   seconds=request.timeout if session else 0.0,
+                                   report="/.turnrl/report"),
+                     *([self.tools["prlimit"], *rlimits] if session else []),
+                     *self._program(request)]
             full = [self.bwrap, *args, "--", *inner]
             if not session and self.cgroups is None:  # rlimits on bwrap, for the program
                 full = [self.tools["prlimit"], *rlimits, *full]
-            if self.cgroups is not None:
-                try:
-                    overhead = 2 if plain else (WRAPPER_PROCESSES if session else 3)
-                    group = self.cgroups.create(limits.memory_mb << 20,
-                                               limits.processes + overhead)
-                except OSError as exc:
-                    return sandbox_error(f"could not create the run's cgroup: {exc}"), None
-                # one shell joins the cgroup and (one-shot runs) sets the rlimits: a process
-                # start fewer than `prlimit`, which counts on a busy machine
+            try:
+                group = self.run_cgroup(limits, plain=False, session=session)
+            except OSError as exc:
+                return sandbox_error(f"could not create the run's cgroup: {exc}"), None
+            if group is not None:
                 script = JOIN_CGROUP + ("" if session else ulimits(limits, request.timeout))
                 full = ["/bin/sh", "-c", script + 'exec "$@"', "sh", *group.procs_files, "--",
                         *full]
             collected = await collect(
-                full, env=self._environment(request.env), stdin=request.stdin,
+                full, env=self.environment(request.env), stdin=request.stdin,
                 timeout=request.timeout + (HOST_SLACK_S if session else 0.0),
                 output_limit=limits.output_bytes, pass_fds=fds,
                 on_kill=group.kill_members if group else None)
-            if plain:
-                report = status_report(read_fd(status_fd, 1 << 16))
-            else:
-                report = read_file(report_path, (limits.disk_mb << 20) + (1 << 20))
+            report = read_file(report_path, (limits.disk_mb << 20) + (1 << 20))
         finally:
             for fd in fds:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-            if run_dir:
-                shutil.rmtree(run_dir, ignore_errors=True)
+            shutil.rmtree(run_dir, ignore_errors=True)
+        return await self.conclude(request, collected, report, group, session=session)
+
+    async def conclude(self, request: RunRequest, collected: Collected, report: bytes,
+                       group: RunCgroup | None, *, session: bool
+                       ) -> tuple[ExecResult, bytes | None]:
+        """Turn a finished run into its result (and a session's new state); removes the run's
+        cgroup after killing whatever is left in it."""
         oom = False
         if group is not None:
             group.kill_members()
@@ -242,7 +305,7 @@ class BwrapSandbox:
         if exit_status is None:
             exit_status = shell_exit_code(collected.returncode)
         result = classify(collected, exit_status, timeout=request.timeout, oom=oom)
-        limit = limits.disk_mb << 20
+        limit = request.limits.disk_mb << 20
         new_state: bytes | None = None
         fetched: dict[str, bytes] = {}
         if session and exit_status is not None and not collected.timed_out:
@@ -279,6 +342,16 @@ class BwrapSandbox:
         args += ["--proc", "/proc", "--dev", "/dev"]
         return args
 
+    def _tmpfs_args(self, limits: Limits) -> list[str]:
+        """The size-capped tmpfs ``/sandbox`` and ``/tmp``: first, so read-only binds of
+        paths below them (a venv under ``/tmp``, as CI machines make) land on top instead of
+        being hidden."""
+        size = str(limits.disk_mb << 20)
+        return ["--size", size, "--tmpfs", WORKDIR, "--size", size, "--tmpfs", "/tmp"]
+
+    def _program(self, request: RunRequest) -> list[str]:
+        return [self.interpreter.executable if a == PYTHON else a for a in request.argv]
+
     def _rlimit_args(self, limits: Limits, timeout: float) -> list[str]:
         cpu = limits.cpu_limit(timeout)
         args = [f"--cpu={cpu}:{cpu + 1}", f"--fsize={limits.file_size_mb << 20}",
@@ -289,7 +362,7 @@ class BwrapSandbox:
                 args.append(f"--nproc={user_process_count() + limits.processes + 8}")
         return args
 
-    def _environment(self, extra: Mapping[str, str]) -> dict[str, str]:
+    def environment(self, extra: Mapping[str, str]) -> dict[str, str]:
         path = ":".join(dict.fromkeys((self.interpreter.bin_dir, "/usr/local/bin", "/usr/bin",
                                        "/bin")))
         return {"PATH": path, **BASE_ENV, **extra}
@@ -336,3 +409,7 @@ class BwrapSession:
 
 
 # --------------------------------------------------------------------------- helpers
+def file_perms(data: bytes) -> str:
+    """Scripts (``#!``) are executable, everything else is not."""
+    return "0755" if data.startswith(b"#!") else "0644"
+

@@ -41,6 +41,19 @@ class Collected:
     start_error: str = ""
 
 
+async def start(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
+                pass_fds: Sequence[int] = ()) -> asyncio.subprocess.Process | str:
+    """Start ``argv`` in a new session with piped stdin, stdout and stderr; the error text
+    when it cannot start. ``collect_started`` then runs it to the end."""
+    try:
+        return await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=dict(env), cwd=cwd, pass_fds=tuple(pass_fds),
+            start_new_session=True)
+    except OSError as exc:
+        return f"could not start {argv[0]!r}: {exc}"
+
+
 async def collect(argv: Sequence[str], *, env: Mapping[str, str], stdin: bytes, timeout: float,
                   output_limit: int, cwd: str | None = None, pass_fds: Sequence[int] = (),
                   on_kill: Callable[[], None] | None = None) -> Collected:
@@ -49,15 +62,21 @@ async def collect(argv: Sequence[str], *, env: Mapping[str, str], stdin: bytes, 
     ``on_kill`` is called (synchronously) when the run is stopped early, after the process group
     was signalled: backends use it to kill what lives outside the group (a cgroup's members).
     """
-    start = time.perf_counter()
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=dict(env), cwd=cwd, pass_fds=tuple(pass_fds),
-            start_new_session=True)
-    except OSError as exc:
-        return Collected(None, b"", b"", False, False, False, time.perf_counter() - start,
-                         start_error=f"could not start {argv[0]!r}: {exc}")
+    began = time.perf_counter()
+    proc = await start(argv, env=env, cwd=cwd, pass_fds=pass_fds)
+    if isinstance(proc, str):
+        return Collected(None, b"", b"", False, False, False, time.perf_counter() - began,
+                         start_error=proc)
+    return await collect_started(proc, stdin=stdin, timeout=timeout, output_limit=output_limit,
+                                 on_kill=on_kill, began=began)
+
+
+async def collect_started(proc: asyncio.subprocess.Process, *, stdin: bytes, timeout: float,
+                          output_limit: int, on_kill: Callable[[], None] | None = None,
+                          began: float | None = None) -> Collected:
+    """``collect`` for a process started earlier (``start``), e.g. a sandbox that was set up
+    ahead of its run: the deadline and ``duration_s`` count from ``began`` (default: now)."""
+    t0 = time.perf_counter() if began is None else began
     state = _State(output_limit)
 
     def kill() -> None:
@@ -105,7 +124,7 @@ async def collect(argv: Sequence[str], *, env: Mapping[str, str], stdin: bytes, 
     return Collected(
         returncode=proc.returncode, stdout=bytes(state.buffers[0]),
         stderr=bytes(state.buffers[1]), truncated=state.truncated, timed_out=timed_out,
-        output_exceeded=state.exceeded, duration_s=time.perf_counter() - start)
+        output_exceeded=state.exceeded, duration_s=time.perf_counter() - t0)
 
 
 class _State:
@@ -131,6 +150,10 @@ async def _read(stream: asyncio.StreamReader, state: _State, index: int,
             if not state.exceeded_event.done():
                 state.exceeded_event.set_result(None)
             kill()
+            # read on (discarding) to EOF: a stream left paused on a full buffer never reports
+            # its pipe closed, and asyncio's proc.wait() waits for every pipe (a 5 s stall)
+            while await stream.read(READ_CHUNK):
+                pass
             return
         buffer += chunk
 

@@ -63,7 +63,7 @@ class RayExecutor:
             await self._describe(pool)
 
         async def open_env() -> RemoteEnv:
-            return RemoteEnv(await pool.lease(), pool.release, pool.seats)
+            return RemoteEnv(await pool.lease(), pool.release, pool.seats, pool.tagged)
 
         return open_env
 
@@ -120,7 +120,9 @@ class RayExecutor:
         """Read ``seats`` from a probe instance (multi-agent environments only)."""
         probe = RemoteEnv(await pool.lease(), pool.release)
         try:
-            pool.seats = (await probe.describe())["seats"]
+            described = await probe.describe()
+            pool.seats = described["seats"]
+            pool.tagged = bool(described.get("seat_tags"))
             pool.described = True
         finally:
             await probe.close()

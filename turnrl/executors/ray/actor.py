@@ -27,10 +27,10 @@ from typing import Any
 
 from turnrl.executors.ray.wire import decode, encode
 
-RESET, STEP, CLOSE, DESCRIBE = 0, 1, 2, 3
+RESET, STEP, CLOSE, DESCRIBE, SEAT_TAGS = 0, 1, 2, 3, 4
 Op = tuple[int, int, int, Any]
 """``(op id, kind, instance id, argument)``: ``reset`` takes ``(task, seed)``, ``step`` the
-action text, ``close`` and ``describe`` nothing."""
+action text, ``close``, ``describe`` and ``seat_tags`` nothing."""
 Result = tuple[int, bool, bytes]
 """``(op id, ok, encoded value or exception)`` (``wire.encode``)."""
 
@@ -152,6 +152,10 @@ class EnvHost:
             return await self._close(env_id)
         if kind == DESCRIBE:
             return await self._describe()
+        if kind == SEAT_TAGS:  # a multi-agent game's seat tags (roles), dealt at reset
+            env = self.envs.get(env_id)
+            fn = getattr(env, "seat_tags", None)
+            return dict(fn()) if callable(fn) else {}
         raise RemoteEnvError(f"unknown operation {kind}")
 
     def _make(self) -> Any:
@@ -180,7 +184,8 @@ class EnvHost:
         env = self._make()
         try:
             seats = getattr(env, "seats", None)
-            return {"seats": list(seats) if seats else None}
+            return {"seats": list(seats) if seats else None,
+                    "seat_tags": callable(getattr(env, "seat_tags", None))}
         finally:
             await env.close()
 

@@ -19,11 +19,11 @@ import asyncio
 import contextlib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from turnrl.core.types import Observation, Task, Transition
-from turnrl.executors.ray.actor import CLOSE, DESCRIBE, RESET, STEP, Op
+from turnrl.executors.ray.actor import CLOSE, DESCRIBE, RESET, SEAT_TAGS, STEP, Op
 from turnrl.executors.ray.wire import decode
 
 _op_ids = itertools.count()
@@ -182,22 +182,35 @@ class RemoteEnv:
     ``step`` return futures (awaitable like the coroutines of a local env); ``close`` is
     idempotent and gives the slot back to the pool, also when the actor is gone."""
 
-    __slots__ = ("_closed", "_release", "id", "link", "seats")
+    __slots__ = ("_closed", "_release", "_tagged", "_tags", "id", "link", "seats")
 
     _ids = itertools.count()
 
     def __init__(self, link: ActorLink, release: Callable[[ActorLink], None],
-                 seats: list[str] | None = None) -> None:
+                 seats: list[str] | None = None, tagged: bool = False) -> None:
         self.link = link
         self.id = next(RemoteEnv._ids)
         self._release = release
         self._closed = False
         self.seats = seats
+        self._tagged = tagged  # the game has ``seat_tags()``: fetched once after each reset
+        self._tags: dict[str, Any] = {}
 
-    def reset(self, task: Task, *, seed: int | None = None) -> asyncio.Future[Observation]:
+    def reset(self, task: Task, *, seed: int | None = None) -> Awaitable[Observation]:
         if self._closed:
             return _failed(RuntimeError("RemoteEnv used after close()"))
+        if self._tagged:
+            return self._reset_and_tag(task, seed)
         return self.link.call(RESET, self.id, (task, seed))
+
+    async def _reset_and_tag(self, task: Task, seed: int | None) -> Observation:
+        obs = await self.link.call(RESET, self.id, (task, seed))
+        self._tags = await self.link.call(SEAT_TAGS, self.id, None)
+        return obs
+
+    def seat_tags(self) -> dict[str, Any]:
+        """The game's seat tags as of its last reset (``core.seating``; {} when it has none)."""
+        return self._tags
 
     def step(self, action: str) -> asyncio.Future[Transition]:
         if self._closed:

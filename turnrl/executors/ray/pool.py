@@ -66,6 +66,7 @@ class EnvPool:
         self.wanted = 0
         self.closed = False
         self.seats: list[str] | None = None
+        self.tagged = False  # instances have ``seat_tags()`` (multi-agent games with roles)
         self.described = False
         self.lost = 0
         """Actors that died so far (the pool replaced them where it could)."""

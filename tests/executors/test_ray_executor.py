@@ -272,3 +272,21 @@ def test_a_training_run_through_the_ray_executor_equals_an_in_process_one(
 
     assert run("ray") == run("inprocess")
     assert ray.is_initialized()  # the trainer left the cluster it joined running
+
+
+def test_werewolf_with_seat_assignment_through_ray_equals_in_process(
+        executor: RayExecutor, tmp_path: Path) -> None:
+    """A real multi-agent game: the village seats learn, bots play the wolves; roles are
+    dealt at reset in the actor and split the groups exactly as in process."""
+    args = ["eval", "werewolf", "--policy", "scripted:basic", "--learner", "team=village",
+            "--opponent", "scripted:basic", "--limit", "3", "--seeds", "1", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "in")]) == 0
+    assert main([*args, "--out", str(tmp_path / "ray"), "--executor", "ray"]) == 0
+
+    def stored(name: str) -> list[dict[str, Any]]:
+        rows = [e.to_dict() for e in EpisodeStore(tmp_path / name / "episodes.jsonl")]
+        return sorted(rows, key=lambda d: d["id"])
+
+    remote = stored("ray")
+    assert remote == stored("in")
+    assert {r["metrics"]["seat_tags"]["team"] for r in remote} == {"village"}

@@ -66,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _is_user_error(exc: Exception) -> bool:
     from turnrl.core.host import PluginError
 
-    names = {"ConfigError", "UserError", "PluginError", "SandboxUsageError", "SandboxUnavailable"}
+    names = {"ConfigError", "UserError", "PluginError", "SandboxUsageError", "SandboxUnavailable",
+             "ExecutorUnavailable", "PlacementError"}  # Ray missing; nowhere to place an env
     return isinstance(exc, UserError | PluginError | FileNotFoundError | ModuleNotFoundError) or \
         type(exc).__name__ in names
 

@@ -113,6 +113,10 @@ def test_every_config_field_is_read(reads: set[tuple[str, str]], tmp_path: Path,
                                 "rollout.seats.opponents=[scripted:basic]",
                                 "rollout.seats.group_by=role"], model=TrainConfig)
     assert rollout_config(seated, seed=0).seats.group_by == "role"
+    # 6. the ray executor's settings, as the trainer hands them to the executor (no cluster)
+    from turnrl.executors import executor_settings
+
+    executor_settings(load_config(None, ["rollout.executor=ray"], model=TrainConfig).rollout)
 
     fields = {(m.__name__, f) for m in _sections(TrainConfig) for f in m.model_fields}
     unread = sorted(f"{cls}.{name}" for cls, name in fields - reads)

@@ -2,13 +2,18 @@
 fixed seed, malformed actions answered, idempotent close, finite rewards, every panel task
 resets, and the plugin's expert (if any) solves every task. Needs no model.
 
-Exit code 0 when every check passes, 1 when one fails, 2 for an unknown environment.
+With ``--executor ray`` every instance runs in a Ray actor (``--ray-address`` joins a
+cluster; without it a private local one starts): the plugin must pickle, import on the workers
+and fit on a node with the resources it declared, and results travel back the way a rollout's
+do. Exit code 0 when every check passes, 1 when one fails, 2 for an unknown environment or
+an executor that cannot run here.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 HELP = "run the conformance checks on an environment"
 
@@ -26,6 +31,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                         help="environment option (value parsed as YAML), e.g. -o sandbox=docker"
                              "; repeatable")
+    add_executor_arguments(parser)
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--executor`` and its Ray settings (shared by check, rollout and eval)."""
+    from turnrl.executors import EXECUTORS
+
+    parser.add_argument("--executor", default="inprocess", choices=sorted(EXECUTORS),
+                        help="where environments run (default inprocess; ray: Ray actors)")
+    parser.add_argument("--ray-address", metavar="ADDR",
+                        help="Ray cluster to join (HOST:PORT or auto); default: RAY_ADDRESS "
+                             "if set, else a private local cluster")
+    parser.add_argument("--ray-cpus", type=int, metavar="N",
+                        help="CPUs of a private local Ray cluster (default: all)")
+
+
+def open_executor(args: argparse.Namespace) -> Any:
+    """The executor the arguments ask for (None: in-process); a missing extra, an unreachable
+    cluster or a misplaced setting is a one-line user error."""
+    from turnrl.cli import UserError
+    from turnrl.executors import ExecutorUnavailable, make_executor
+
+    if args.executor != "ray" and (args.ray_address or args.ray_cpus):
+        raise UserError("--ray-address and --ray-cpus need --executor ray")
+    if args.ray_cpus is not None and args.ray_cpus < 1:
+        raise UserError(f"--ray-cpus must be >= 1, got {args.ray_cpus}")
+    settings = {"address": args.ray_address, "num_cpus": args.ray_cpus} \
+        if args.executor == "ray" else {}
+    try:
+        return make_executor(args.executor, **settings)
+    except ExecutorUnavailable as exc:
+        raise UserError(str(exc)) from None
 
 
 def _options(items: list[str]) -> dict[str, object] | None:
@@ -52,15 +89,22 @@ def run(args: argparse.Namespace) -> int:
         from turnrl.cli import UserError
 
         raise UserError(f"--max-tasks must be >= 1, got {args.max_tasks}")
-    report = check_env(args.env, split=args.split, max_tasks=args.max_tasks,
-                       timeout=args.timeout, options=_options(args.option))
+    executor = open_executor(args)
+    try:
+        report = check_env(args.env, split=args.split, max_tasks=args.max_tasks,
+                           timeout=args.timeout, options=_options(args.option),
+                           executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0 if report.ok else 1
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"turnrl check {args.env}", title_justify="left")
+    where = "" if executor is None else f" (executor {args.executor})"
+    table = Table(title=f"turnrl check {args.env}{where}", title_justify="left")
     for column in ("check", "result", "details", "s"):
         table.add_column(column)
     for r in report.results:

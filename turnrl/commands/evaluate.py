@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from turnrl.commands.check import add_executor_arguments, open_executor
 from turnrl.core.types import Episode
 
 HELP = "evaluate a policy on a fixed task panel (success mean ± std over seeds)"
@@ -72,6 +73,7 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--opponent", action="append", metavar="BACKEND:SPEC",
                         help="multi-agent games: who plays the other seats, e.g. "
                              "scripted:basic (repeatable: a panel of line-ups, one per task)")
+    add_executor_arguments(parser)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -224,7 +226,8 @@ def _won(e: Episode) -> bool:
 
 def run_settings(args: argparse.Namespace, *, ignore: Sequence[str] = ()) -> dict[str, Any]:
     """The command-line settings that decide what a stored run's episodes are."""
-    skip = {"out", "resume", "no_progress", *ignore}
+    # where environments run (the executor) does not change what an episode is
+    skip = {"out", "resume", "no_progress", "executor", "ray_address", "ray_cpus", *ignore}
     return {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_") and k not in skip}
 
 
@@ -282,6 +285,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         except (TypeError, ValueError) as exc:
             raise _user_error(f"--env-option: {exc}") from None
     policy = build_policy(args.policy, args.env, host, template=args.template)
+    executor = open_executor(args)
 
     async def play() -> dict[int, list[Episode]]:
         runs: dict[int, list[Episode]] = defaultdict(list)
@@ -289,7 +293,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             for seed in range(args.seeds):
                 groups = await run_groups(args.env, tasks, policy, group_size=1, host=host,
                                           config=rollout_config(args, seed=seed), store=store,
-                                          id_prefix=f"seed{seed}/")
+                                          id_prefix=f"seed{seed}/", executor=executor)
                 runs[seed] = [e for g in groups for e in g.episodes]
         finally:
             await policy.close()
@@ -298,7 +302,11 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                 store.close()
         return runs
 
-    runs = asyncio.run(play())
+    try:
+        runs = asyncio.run(play())
+    finally:
+        if executor is not None:
+            executor.close()
     metrics = summarize(runs)
     if args.out:
         (Path(args.out) / "metrics.json").write_text(

@@ -22,6 +22,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from turnrl.commands.check import open_executor
 from turnrl.commands.evaluate import (
     FAILED,
     _user_error,
@@ -64,17 +65,22 @@ def run(args: argparse.Namespace) -> int:
     store = EpisodeStore(out)
     already = len(store.ids())
     policy = build_policy(args.policy, args.env, host, template=args.template)
+    executor = open_executor(args)
 
     async def play() -> list:
         try:
             return await run_groups(args.env, tasks, policy, group_size=args.group_size,
-                                    host=host, store=store,
+                                    host=host, store=store, executor=executor,
                                     config=_rollout_config(args, seed=args.seed))
         finally:
             await policy.close()
             store.close()
 
-    groups = asyncio.run(play())
+    try:
+        groups = asyncio.run(play())
+    finally:
+        if executor is not None:
+            executor.close()
     episodes = [e for g in groups for e in g.episodes]
     statuses = Counter(e.status for e in episodes)
     won = sum(e.won and e.status not in FAILED for e in episodes)

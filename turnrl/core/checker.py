@@ -17,6 +17,10 @@ Explicit arguments win. A plugin's own checks (a game's rules as invariants, say
 registered as ``checks=("module:fn", ...)``: ``fn(options=...)`` returns a message (or an
 awaitable of one) and raises to fail; each is one more named check. Environment faults never
 raise out of the checker: they become failed checks.
+
+With an ``executor`` (``turnrl check ENV --executor ray``) every instance is made where that
+executor runs environments: the plugin must pickle, import on the workers and fit on a node
+(the ``placement`` check), and every result travels back the way a rollout's does.
 """
 
 from __future__ import annotations
@@ -54,13 +58,16 @@ async def acheck_env(env_name: str, *, split: str | None = None, max_tasks: int 
                      host: Any = None, options: dict[str, Any] | None = None,
                      task_options: dict[str, Any] | None = None, timeout: float | None = None,
                      max_episode_steps: int | None = None, concurrency: int = 8,
-                     expert_min_success: float | None = None) -> CheckReport:
+                     expert_min_success: float | None = None,
+                     executor: Any = None) -> CheckReport:
     """Run every check on ``env_name`` and return the report (never raises for env faults).
 
     ``split`` limits the checked panels to one split; ``max_tasks`` caps each panel;
     ``options`` go to the environment factory, ``task_options`` to the panel builder;
     ``timeout`` bounds every single environment call (seconds); ``max_episode_steps`` is a
-    hard cap for environments without their own step limit.
+    hard cap for environments without their own step limit. ``executor`` (``turnrl.
+    executors``) plays every instance where that executor runs environments (Ray actors): a
+    ``placement`` check comes first, and every other check goes through it.
     """
     if host is None:
         from turnrl.core.host import get_host
@@ -82,7 +89,7 @@ async def acheck_env(env_name: str, *, split: str | None = None, max_tasks: int 
         else dict(defaults.get("task_options") or {}),
         timeout=float(timeout or defaults.get("timeout") or 60.0),
         max_episode_steps=int(max_episode_steps or defaults.get("max_episode_steps") or 1000),
-        concurrency=max(1, concurrency),
+        concurrency=max(1, concurrency), executor=executor,
         expert_min_success=float(expert_min_success if expert_min_success is not None
                                  else defaults.get("expert_min_success", 1.0)),
     )
@@ -101,6 +108,8 @@ class _Checker:
     max_episode_steps: int
     concurrency: int
     expert_min_success: float = 1.0
+    executor: Any = None
+    open_env: Callable[[], Awaitable[Any]] | None = None
     reward_problems: list[str] = field(default_factory=list)
     seat_problems: list[str] = field(default_factory=list)
     rewards_seen: int = 0
@@ -108,6 +117,13 @@ class _Checker:
     async def run(self) -> CheckReport:
         report = CheckReport(self.spec.name)
         panels: dict[str, list[Task]] = {}
+        if self.executor is not None:
+            await self._run(report, "placement", self.place)
+            if self.open_env is None:
+                for name in ("task panels", "reset/step types", "malformed actions",
+                             "close twice", "seed determinism", "panel resets", "expert solves"):
+                    report.results.append(CheckResult(name, "skip", "nowhere to run it"))
+                return report
 
         async def check_panels() -> str:
             panels.update(self.load_panels())
@@ -229,13 +245,22 @@ class _Checker:
             self.seat_problems.append(f"{task.id}: observation.agent {obs.agent!r} "
                                       f"is not one of {list(seats)}")
 
-    def _make(self) -> Any:
+    async def _make(self) -> Any:
+        if self.open_env is not None:  # an executor's: waits for a free slot, off the clock
+            return await self.open_env()
         return self.host.make(self.spec.name, **self.options)
 
     async def _close(self, env: Any) -> None:
         await self._call("close()", env.close())
 
     # ------------------------------------------------------------------ checks
+    async def place(self) -> str:
+        """Through an executor: the factory, the options and the declared resources must
+        reach its workers (serialisable, importable there) and fit on some node."""
+        self.open_env = await self.executor.env_factory(
+            self.spec.name, host=self.host, options=self.options, concurrency=self.concurrency)
+        return str(self.executor.summary(self.spec.name, self.options))
+
     def load_panels(self) -> dict[str, list[Task]]:
         panels: dict[str, list[Task]] = {}
         for split in self.splits:
@@ -262,7 +287,7 @@ class _Checker:
         return panels
 
     async def check_types(self, task: Task) -> str:
-        env = self._make()
+        env = await self._make()
         try:
             obs = await self._reset(env, task)
             tr = await self._step(env, task, self._probe_action(obs, 0))
@@ -276,7 +301,7 @@ class _Checker:
         garbage = "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(64))
         answered = []
         for action in (*MALFORMED_ACTIONS, garbage):
-            env = self._make()
+            env = await self._make()
             try:
                 await self._reset(env, task)
                 try:
@@ -294,7 +319,7 @@ class _Checker:
 
     async def check_close(self, task: Task) -> str:
         for reset_first in (False, True):
-            env = self._make()
+            env = await self._make()
             if reset_first:
                 await self._reset(env, task)
             await self._close(env)
@@ -317,7 +342,7 @@ class _Checker:
 
     async def _play(self, task: Task, reset_kw: dict[str, Any],
                     limit: int) -> tuple[list[str], list[Any]]:
-        env = self._make()
+        env = await self._make()
         actions: list[str] = []
         try:
             obs = await self._reset(env, task, **reset_kw)
@@ -353,7 +378,7 @@ class _Checker:
 
     async def check_resets(self, tasks: Sequence[Task]) -> str:
         async def reset(task: Task) -> None:
-            env = self._make()
+            env = await self._make()
             try:
                 await self._reset(env, task)
             finally:
@@ -383,7 +408,7 @@ class _Checker:
     async def _solve(self, task: Task) -> int:
         assert self.spec.expert is not None
         expert = self.spec.expert(task)
-        env = self._make()
+        env = await self._make()
         try:
             obs = await self._reset(env, task)
             for n in range(1, self.max_episode_steps + 1):

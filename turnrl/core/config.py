@@ -122,6 +122,26 @@ PolicyConfig = Annotated[
 ``check``, which take ``--policy scripted:...``: a run config trains a model.)"""
 
 
+class RayExecutorConfig(Section):
+    """Settings of ``rollout.executor: ray`` (``turnrl.executors.ray``)."""
+
+    address: str | None = None
+    """Cluster to join: ``HOST:PORT`` of a head, ``auto`` (the cluster on this machine), or
+    ``local`` (start a private one). None: ``RAY_ADDRESS`` if set, else ``local``."""
+    num_cpus: int | None = Field(None, ge=1)
+    """CPUs of a ``local`` cluster (None: all of this machine's)."""
+    namespace: str = "turnrl"
+    """Ray namespace of the actors."""
+    max_actors_per_node: int | None = Field(None, ge=1)
+    """Cap on environment actors per node (beyond what the declared resources allow)."""
+    actor_start_timeout_s: float = Field(120.0, gt=0)
+    """Limit on starting one actor (worker process start, plugin import)."""
+    batch_window_s: float = Field(0.002, ge=0)
+    """How long an actor lingers, once one call has finished, to return more in one reply."""
+    log_to_driver: bool = True
+    """Show the environment actors' stdout/stderr in this process."""
+
+
 class SeatsConfig(Section):
     """Multi-agent games: which seats the trained policy plays and who plays the others
     (see ``turnrl.core.seating``)."""
@@ -173,6 +193,10 @@ class RolloutConfig(Section):
     """Past turns kept in the prompt (memory window)."""
     template: str = "default"
     """Prompt template name (``default``: the context builder's default)."""
+    executor: Literal["inprocess", "ray"] = "inprocess"
+    """Where environments run: ``inprocess`` (the engine's event loop; blocking engines on
+    worker threads) or ``ray`` (Ray actors across a cluster; settings in ``ray``)."""
+    ray: RayExecutorConfig = Field(default_factory=RayExecutorConfig)
     seats: SeatsConfig | None = None
     """Multi-agent seat assignment; None: the trained policy plays every seat."""
     store_every: int = Field(0, ge=0)

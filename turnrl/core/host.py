@@ -25,6 +25,7 @@ import pluggy
 
 from turnrl.core import hookspecs
 from turnrl.core.env import EnvSpec
+from turnrl.core.resources import check_declaration
 from turnrl.core.types import Task
 
 ENTRY_POINT_GROUP = "turnrl"
@@ -259,6 +260,8 @@ def _env_spec(name: str, plugin: str, factory: Any, description: str,
     expert = meta.pop("expert", None)
     if isinstance(expert, str):
         expert = import_target(expert)
+    if "resources" in meta:  # what one instance needs on a cluster node (core.resources)
+        meta["resources"] = check_declaration(meta["resources"])
     return EnvSpec(
         name=name, plugin=plugin, factory=factory, tasks=tasks, description=description,
         splits=tuple(meta.pop("splits", ("train",))), expert=expert,

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import math
 import time
@@ -253,6 +254,8 @@ class _Run:
         try:
             try:
                 env = self.factory()
+                if inspect.isawaitable(env):  # an executor's factory: waits for a free slot
+                    env = await env
             except Exception as exc:
                 raise CallFailure("env_error", f"creating the environment raised "
                                   f"{type(exc).__name__}: {exc}") from exc
@@ -435,10 +438,13 @@ class _Run:
 async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy: Policy, *,
                      group_size: int = 1, config: RolloutConfig | None = None,
                      store: EpisodeStore | str | None = None, host: Any = None,
-                     id_prefix: str = "", multi_agent: bool | None = None) -> list[EpisodeGroup]:
+                     id_prefix: str = "", multi_agent: bool | None = None,
+                     executor: Any = None) -> list[EpisodeGroup]:
     """Play ``group_size`` episodes of every task; one ``EpisodeGroup`` per task, in order.
 
     ``env`` is a registered environment name or a zero-argument factory returning an ``Env``.
+    ``executor`` says where the environments run (``turnrl.executors``): None, in this
+    process; a ``RayExecutor``, in Ray actors -- same records, groups, timeouts and store.
     ``store`` (an ``EpisodeStore`` or a path) receives episodes as they finish; episodes whose
     ids it already holds with a finished status are read back instead of replayed (resume);
     stored failures are played again. ``id_prefix`` keeps ids
@@ -468,7 +474,6 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         for ep in store_obj:
             done.setdefault(str(ep.metrics.get("base_id", ep.id)), {})[ep.id] = ep
     progress = _Progress(len(tasks) * group_size) if cfg.progress else None
-    run = _Run(factory, policy, cfg, multi_agent, store_obj, host, progress, spec)
     repeats: Counter[tuple[str, int]] = Counter()
     groups: list[EpisodeGroup] = []
     results: list[list[Episode]] = []  # per (group, k) slot, in order: stored or played
@@ -486,6 +491,16 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
             if not complete:  # never played, stored incompletely, or failed: play it (again)
                 jobs.append(_Job(task, group_id, rep, k, len(results)))
             results.append(stored)
+    if executor is not None and jobs:  # its pool grows to the episodes played at once
+        try:  # options go to a registered env's factory; a plain factory takes none
+            factory = await executor.env_factory(
+                env, host=host, options=cfg.env_options if isinstance(env, str) else {},
+                concurrency=min(cfg.max_concurrent_episodes, len(jobs)))
+        except BaseException:  # nowhere to run them (PlacementError): nothing was played
+            if own_store and store_obj is not None:
+                store_obj.close()
+            raise
+    run = _Run(factory, policy, cfg, multi_agent, store_obj, host, progress, spec)
     run.deadlines.start()
     try:
         if progress is not None:

@@ -30,6 +30,7 @@ import torch
 
 from turnrl.core.rollout import split_failed
 from turnrl.core.seating import game_tally
+from turnrl.executors import executor_from_config
 from turnrl.trainers import checkpoint
 from turnrl.trainers.batch import step_advantages, token_rows
 from turnrl.trainers.config import TrainConfig
@@ -73,6 +74,9 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         torch.set_num_threads(cfg.trainer.threads)
     torch.manual_seed(cfg.seed)
     host = get_host()
+    executor = executor_from_config(cfg.rollout)  # None: environments in this process
+    if executor is not None:  # its actors live for the whole run; gone also when it fails
+        cleanup.callback(executor.close)
     lm, tokenizer = build_model(cfg, host)
     policy = rollout_policy(cfg.policy, lm, tokenizer, info.device, run_dir)
     cleanup.callback(close_policy, policy)  # a vLLM engine holds threads and memory
@@ -101,12 +105,15 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
     else:
         summary = {"success": {}}
         if cfg.sft.enabled:
-            summary["success"]["pre_sft"] = evaluate(policy, cfg, host, info, "pre_sft")
-            warm_start(model, cfg, host, tokenizer, info, logger, pad_id)
+            summary["success"]["pre_sft"] = evaluate(policy, cfg, host, info, "pre_sft",
+                                                     executor)
+            warm_start(model, cfg, host, tokenizer, info, logger, pad_id, executor)
             push_weights(model, policy)
-            summary["success"]["post_sft"] = evaluate(policy, cfg, host, info, "post_sft")
+            summary["success"]["post_sft"] = evaluate(policy, cfg, host, info, "post_sft",
+                                                      executor)
         else:
-            summary["success"]["initial"] = evaluate(policy, cfg, host, info, "initial")
+            summary["success"]["initial"] = evaluate(policy, cfg, host, info, "initial",
+                                                     executor)
         start = 1
         if cfg.checkpoint.every:
             checkpoint.save(ckpt_dir, 0, model=model, optimizer=optimizer,
@@ -123,7 +130,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         tasks = rng.sample(train_tasks, min(cfg.rollout.groups, len(train_tasks)))
         played = rollout(policy, tasks[info.rank::info.world], cfg, host,
                          seed=cfg.seed * 1_000_003 + it, group_size=cfg.rollout.group_size,
-                         id_prefix=f"it{it:04d}/")
+                         id_prefix=f"it{it:04d}/", executor=executor)
         if cfg.rollout.store_every and it % cfg.rollout.store_every == 0:
             keep_episodes(played, run_dir, info)
         groups, dropped = split_failed(played)  # estimators compare whole groups only
@@ -145,7 +152,8 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
                     "tokens_per_s": stats["tokens"] * cfg.trainer.ppo_epochs / max(t2 - t1, 1e-9),
                     "lr": scheduler.get_last_lr()[0]}
         if cfg.trainer.eval_every and it % cfg.trainer.eval_every == 0:
-            metrics["eval/success"] = evaluate(policy, cfg, host, info, f"it{it}")["mean"]
+            metrics["eval/success"] = evaluate(policy, cfg, host, info, f"it{it}",
+                                               executor)["mean"]
         logger.log(it, metrics)
         if metrics["groups/dropped"]:
             say(info, dropped_note(it, metrics, dropped))
@@ -160,7 +168,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
 
     # ---------------------------------------------------------------- final evaluation
     summary["success"]["post_rl" if cfg.trainer.iterations else "final"] = evaluate(
-        policy, cfg, host, info, "post_rl")
+        policy, cfg, host, info, "post_rl", executor)
     summary["wall_time_s"] = time.perf_counter() - t_start
     summary["iterations"] = cfg.trainer.iterations
     summary["world_size"] = info.world
@@ -296,13 +304,15 @@ def seating(cfg: TrainConfig) -> Any:
 
 
 def rollout(policy: Any, tasks: list[Any], cfg: TrainConfig, host: Any, *, seed: int,
-            group_size: int, id_prefix: str = "") -> list[Any]:
+            group_size: int, id_prefix: str = "", executor: Any = None) -> list[Any]:
     """Play ``group_size`` episodes per task: every group, failed episodes included (the
-    caller decides: training drops a group with a failure, evaluation counts it as lost)."""
+    caller decides: training drops a group with a failure, evaluation counts it as lost).
+    ``executor``: where the environments run (``rollout.executor``; None: this process)."""
     from turnrl.core.rollout import run_groups_sync
 
     return run_groups_sync(cfg.env.name, tasks, policy, group_size=group_size,
-                           config=rollout_config(cfg, seed), host=host, id_prefix=id_prefix)
+                           config=rollout_config(cfg, seed), host=host, id_prefix=id_prefix,
+                           executor=executor)
 
 
 def keep_episodes(groups: list[Any], run_dir: Path, info: DistInfo) -> None:
@@ -321,8 +331,8 @@ def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
     return tasks[:cfg.eval.max_tasks] if cfg.eval.max_tasks else tasks
 
 
-def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
-             ) -> dict[str, Any]:
+def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str,
+             executor: Any = None) -> dict[str, Any]:
     """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed;
     plus the mean episode return the same way (``score_*``: WebShop's task score, where
     success, a perfect score, is rare for small models).
@@ -337,7 +347,7 @@ def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
     per_seed, scores, failed = [], [], 0.0
     for seed in cfg.eval.seeds:
         groups = rollout(policy, panel[info.rank::info.world], cfg, host,
-                         seed=10_000_019 + seed, group_size=1)
+                         seed=10_000_019 + seed, group_size=1, executor=executor)
         tally = game_tally(groups)  # a multi-agent game counts once, not once per seat
         counts = all_reduce_sum(torch.tensor([float(tally.won), float(tally.games),
                                               float(tally.failed), tally.total_return],
@@ -357,7 +367,8 @@ def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
 
 
 def warm_start(model: LogProbModel, cfg: TrainConfig, host: Any, tokenizer: Any,
-               info: DistInfo, logger: MetricsLogger, pad_id: int) -> None:
+               info: DistInfo, logger: MetricsLogger, pad_id: int, executor: Any = None
+               ) -> None:
     """SFT on expert demonstrations (or a JSONL of episodes); only action tokens trained."""
     if cfg.sft.source == "jsonl":
         groups = jsonl_groups(cfg.sft.path)  # type: ignore[arg-type]
@@ -366,7 +377,7 @@ def warm_start(model: LogProbModel, cfg: TrainConfig, host: Any, tokenizer: Any,
         demo_tasks = random.Random(f"turnrl/sft/{cfg.seed}").sample(
             tasks, min(cfg.sft.episodes, len(tasks)))
         groups = expert_groups(cfg.env.name, demo_tasks, tokenizer,
-                               rollout_config(cfg, seed=cfg.seed), host)
+                               rollout_config(cfg, seed=cfg.seed), host, executor)
     rows = successful_rows(groups)
     if not rows:
         raise ValueError("SFT: no successful demonstration with token ids")

@@ -50,14 +50,15 @@ class DemoPolicy:
 
 
 def expert_groups(env: str, tasks: Sequence[Any], tokenizer: Any, rollout_cfg: Any,
-                  host: Any) -> list[EpisodeGroup]:
-    """Play the gold policy on ``tasks`` (one episode each) with token ids recorded."""
+                  host: Any, executor: Any = None) -> list[EpisodeGroup]:
+    """Play the gold policy on ``tasks`` (one episode each) with token ids recorded;
+    ``executor``: where the environments run (None: this process)."""
     from turnrl.core.rollout import run_groups_sync
     from turnrl.inference.scripted import make_scripted_policy
 
     expert = make_scripted_policy("gold", host=host, template=rollout_cfg.template)
     return run_groups_sync(env, tasks, DemoPolicy(expert, tokenizer), group_size=1,
-                           config=rollout_cfg, host=host)
+                           config=rollout_cfg, host=host, executor=executor)
 
 
 def jsonl_groups(path: str | Path) -> list[EpisodeGroup]:

@@ -11,6 +11,7 @@ engine), ``official`` (``$ALFWORLD_DATA`` games), ``prompt`` (verl-agent's promp
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from turnrl.core.hookspecs import hookimpl
 
@@ -27,4 +28,11 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         backends=("sim", "textworld"),
         tiers=("tiny", "standard"),
         prompt="turnrl.plugins.alfworld.prompt:render_prompt",
+        resources=_resources,  # per backend: see env.RESOURCES
     )
+
+
+def _resources(**options: Any) -> dict[str, Any]:
+    from turnrl.plugins.alfworld.env import resources
+
+    return resources(**options)

@@ -12,8 +12,14 @@ written for turnrl), ``tasks`` (panels: turnrl set for train/valid, HumanEval fo
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from turnrl.core.hookspecs import hookimpl
+
+RESOURCES = {"cpus": 0.5, "memory_mb": 150, "per_actor": 2}
+"""One instance on a cluster node (``core.resources``), before its sandbox's share: parsing is
+light, but every answer's tests run as a sandboxed process on the same node (up to a core while
+they run), so few instances share a worker and each reserves half a core."""
 
 
 @hookimpl
@@ -27,4 +33,12 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         description="Multi-turn Python programming with test feedback (turnrl set + HumanEval)",
         check_options={"timeout": 120, "marks": ["slow"]},
         template="raw",  # answers are multi-line code: the whole reply goes to the env
+        resources=resources,
     )
+
+
+def resources(*, sandbox: str = "bwrap", **_: Any) -> dict[str, Any]:
+    """``RESOURCES`` plus what the chosen sandbox backend declared (a Docker engine, memory)."""
+    from turnrl.core.resources import with_sandbox
+
+    return with_sandbox(RESOURCES, sandbox)

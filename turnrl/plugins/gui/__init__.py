@@ -33,6 +33,11 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         description="MiniWoB++ web tasks in Chromium: screenshot + DOM text, click/type/keys",
         template="turnrl.plugins.gui.prompt:GUI_TEMPLATE",
         backends=("playwright", "miniwob-gym"),
+        # For executors that place environments (Ray): an instance is a browser context in a
+        # worker's Chromium (~0.3 CPU-seconds per 3-step expert episode, RESULTS.md), so a
+        # worker holds a few; only nodes that offer the ``browser`` resource (started with
+        # ``ray start --resources '{"browser": N}'``, Chromium installed) take them.
+        resources={"cpus": 0.5, "memory_mb": 300, "browser": 1, "per_actor": 4},
         check_options={"marks": ["browser", "slow"],
                        "task_options": {"tasks": list(EXPERT_TYPES)},
                        "max_tasks": len(EXPERT_TYPES), "timeout": 60},

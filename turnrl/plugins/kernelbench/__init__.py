@@ -27,6 +27,27 @@ def __getattr__(name: str) -> Any:  # the evaluation pulls pydantic models: impo
     raise AttributeError(name)
 
 
+RESOURCES = {
+    # the answer is compiled and timed in the sandbox: a core (and a GPU on ``cuda``) of its
+    # own, so timings are not shared with a neighbour; one instance per worker process
+    "cpu": {"cpus": 1, "memory_mb": 1024, "per_actor": 1},
+    "cuda": {"cpus": 1, "gpus": 1, "memory_mb": 2048, "per_actor": 1},
+}
+"""One instance on a cluster node by ``device`` (``core.resources``), before its sandbox's share."""
+
+
+def resources(*, device: str = "cpu", sandbox: str = "bwrap", memory_mb: int | None = None,
+              **_: Any) -> dict[str, Any]:
+    """``RESOURCES[device]`` plus the sandbox backend's needs; ``memory_mb`` (the runs' cap)
+    replaces the default memory."""
+    from turnrl.core.resources import with_sandbox
+
+    own = dict(RESOURCES.get(device, RESOURCES["cpu"]))
+    if memory_mb is not None:
+        own["memory_mb"] = memory_mb
+    return with_sandbox(own, sandbox)
+
+
 @hookimpl
 def turnrl_register_envs(register: Callable[..., None]) -> None:
     register(
@@ -40,4 +61,5 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         template="turnrl.plugins.kernelbench.prompt:TEMPLATE",
         tiny_tokenizer="code",  # the tiny model's vocabulary keeps newlines and indentation
         check_options={"timeout": 600.0, "marks": ["slow"]},
+        resources=resources,
     )

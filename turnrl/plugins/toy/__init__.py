@@ -24,5 +24,7 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         tasks="turnrl.plugins.toy.tasks:make_tasks",
         expert="turnrl.plugins.toy.expert:GridExpert",
         splits=("train", "valid", "test"),
+        # A pure-Python puzzle that answers in microseconds: many instances share a worker.
+        resources={"cpus": 0.01, "memory_mb": 2, "per_actor": 64},
         description="Grid navigation with walls; a template plugin for tests and the quickstart",
     )

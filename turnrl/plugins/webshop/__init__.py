@@ -12,8 +12,24 @@ Modules: ``vocab`` + ``generator`` (the catalog), ``catalog`` (loading, prices, 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from turnrl.core.hookspecs import hookimpl
+
+RESOURCES = {
+    # pure Python over an in-memory catalog and BM25 index (loaded once per worker process and
+    # shared by its instances): light per instance, heavy per process
+    "sim": {"cpus": 0.125, "memory_mb": 100, "per_actor": 8},
+    # the original WebShop text env (its own catalog, spaCy and pyserini in each instance)
+    "original": {"cpus": 0.5, "memory_mb": 1500, "per_actor": 1},
+    # a client of an AgentGym server: the work happens on the server
+    "agentgym": {"cpus": 0.02, "memory_mb": 10, "per_actor": 32},
+}
+"""One instance on a cluster node by ``backend`` (``core.resources``)."""
+
+
+def resources(*, backend: str = "sim", **_: Any) -> dict[str, Any]:
+    return RESOURCES.get(backend, RESOURCES["sim"])
 
 
 @hookimpl
@@ -32,4 +48,5 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         prompt="turnrl.plugins.webshop.prompt:render_prompt",
         vocabulary="turnrl.plugins.webshop.tasks:vocabulary",
         check_options={"max_tasks": 100, "expert_min_success": 0.95},
+        resources=resources,
     )

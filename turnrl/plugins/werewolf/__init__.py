@@ -19,6 +19,10 @@ from turnrl.core.hookspecs import hookimpl
 
 # ``scripted:random`` is the built-in uniformly random legal action (seeded by the sampling
 # seed), the same player as the bots' ``random`` style; the registry only adds the others.
+RESOURCES = {"cpus": 0.05, "memory_mb": 30, "per_actor": 16}
+"""One game on a cluster node (``core.resources``): pure-Python rules whose steps take
+microseconds, so many games share a worker process."""
+
 _BOTS = {name: f"turnrl.plugins.werewolf.bots:{name}" for name in ("basic", "bus", "quiet")}
 
 
@@ -37,6 +41,7 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         prompt="turnrl.plugins.werewolf.prompt:render_prompt",
         checks=("turnrl.plugins.werewolf.invariants:check_random_games",),
         check_options={"max_tasks": 32},
+        resources=RESOURCES,
     )
     if importlib.util.find_spec("textarena") is None:  # the adapter needs the textarena extra
         return
@@ -52,4 +57,5 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
         bots={name: f"turnrl.plugins.werewolf.textarena_env:{name}"
               for name in ("basic", "bus", "quiet")},
         check_options={"max_tasks": 8},
+        resources=RESOURCES,
     )

@@ -81,7 +81,9 @@ def test_missing_file_reads_empty(tmp_path: Path) -> None:
 
 def test_rollout_fsyncs_in_batches_off_the_event_loop(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """A slow disk (0.1 s per fsync) neither stalls the loop nor costs an fsync per episode."""
+    """A slow disk (0.3 s per fsync) neither stalls the loop nor costs an fsync per episode.
+    (0.3 s, so an fsync on the loop stands well clear of a loaded machine's scheduling
+    delays, which reached 0.13 s in CI.)"""
     import asyncio
     import threading
     import time
@@ -95,7 +97,7 @@ def test_rollout_fsyncs_in_batches_off_the_event_loop(tmp_path: Path,
 
     def slow_fsync(fd: int) -> None:
         fsyncs.append(threading.current_thread().name)
-        time.sleep(0.1)
+        time.sleep(0.3)
         real(fd)
 
     monkeypatch.setattr(os, "fsync", slow_fsync)
@@ -124,7 +126,7 @@ def test_rollout_fsyncs_in_batches_off_the_event_loop(tmp_path: Path,
     assert len(EpisodeStore(tmp_path / "e.jsonl").ids()) == 64  # all durable on return
     assert 1 <= len(fsyncs) < 16  # batched: far fewer fsyncs than the 64 episodes
     assert all(name.startswith("turnrl-store-") for name in fsyncs)  # never the loop's thread
-    assert worst < 0.08  # the loop never waited on a 0.1 s fsync
+    assert worst < 0.25  # the loop never waited on a 0.3 s fsync
 
 
 def test_acknowledged_means_written_and_fsynced(tmp_path: Path) -> None:

@@ -234,6 +234,9 @@ class LocalCluster:
             _kill_group(proc, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(5)
+        deadline = time.monotonic() + 5  # killed children take a moment to be gone
+        while self.leftovers() and time.monotonic() < deadline:
+            time.sleep(0.02)
         if self.temp_dir:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
 

@@ -1,6 +1,6 @@
 """TRLOO's claim, checked where the truth is known: self-inclusive vs leave-one-out baselines.
 
-    python benchmarks/trloo_bias.py [--groups 4000] [--sizes 2 4 8 16 32] [--seed 0]
+    python benchmarks/trloo_bias.py [--groups 20000] [--sizes 2 4 8 16 32 64] [--seed 0]
 
 Dr. Kernel argues that a GRPO-style baseline which includes the sample itself (``A = G - mean``
 over the group, the sample's own return inside the mean) biases turn-level advantages, and that
@@ -174,8 +174,8 @@ def closed_mean_variance(var: np.ndarray, task: BanditChain) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", type=int, default=4000, help="groups per group size")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2, 4, 8, 16, 32],
+    parser.add_argument("--groups", type=int, default=20000, help="groups per group size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2, 4, 8, 16, 32, 64],
                         help="group sizes G (each >= 2)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -134,11 +134,24 @@ class Job:
     def command(self) -> list[str]:
         return [sys.executable, "-m", "turnrl.cli", "train", *self.args]
 
+    @property
+    def stamp(self) -> dict[str, Any]:
+        """What makes two runs the same: the command and the config it resolves to (so an edit
+        of the config file, not only of the arguments, invalidates a finished run)."""
+        from turnrl.core.config import dump_config, load_config
+        from turnrl.trainers.config import TrainConfig
+
+        cfg = load_config(self.args[0], [a for a in self.args[1:] if "=" in a],
+                          model=TrainConfig)
+        return {"args": self.args, "config": json.loads(json.dumps(dict(dump_config(cfg))))}
+
+    def same_as_before(self) -> bool:
+        path = self.run_dir / "study_job.json"
+        return path.exists() and json.loads(path.read_text()) == self.stamp
+
     def finished_before(self) -> bool:
-        """A finished run of exactly this command is already in ``run_dir``."""
-        stamp = self.run_dir / "study_job.json"
-        return ((self.run_dir / "summary.json").exists() and stamp.exists()
-                and json.loads(stamp.read_text())["args"] == self.args)
+        """A finished run of exactly this command and config is already in ``run_dir``."""
+        return (self.run_dir / "summary.json").exists() and self.same_as_before()
 
 
 def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: list[Setting],
@@ -198,12 +211,11 @@ def poll_log(job: Job) -> None:
 def start(job: Job) -> None:
     """Launch the job; an unfinished attempt of the same command resumes from its checkpoint,
     anything else in the run dir (another command's run, nothing to resume) is removed."""
-    stamp = job.run_dir / "study_job.json"
-    same = stamp.exists() and json.loads(stamp.read_text())["args"] == job.args
-    if job.run_dir.exists() and not (same and (job.run_dir / "checkpoints" / "latest").exists()):
+    resumable = job.same_as_before() and (job.run_dir / "checkpoints" / "latest").exists()
+    if job.run_dir.exists() and not resumable:
         shutil.rmtree(job.run_dir)
     job.run_dir.mkdir(parents=True, exist_ok=True)
-    (job.run_dir / "study_job.json").write_text(json.dumps({"args": job.args}, indent=1))
+    (job.run_dir / "study_job.json").write_text(json.dumps(job.stamp, indent=1))
     log = (job.run_dir / "study_job.log").open("ab")
     job.log_offset = log.tell()
     job.proc = subprocess.Popen(job.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

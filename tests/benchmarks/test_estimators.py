@@ -170,3 +170,21 @@ def test_quick_study_end_to_end(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-3000:]
     assert "26 already done" in again.stdout
     assert json.loads((tmp_path / "toy-env" / "results.json").read_text())["rows"] == rows
+
+
+def test_a_finished_run_is_redone_when_its_config_changes(study, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "quickstart.yaml"
+    text = (ROOT / "turnrl" / "tasks" / "quickstart.yaml").read_text()
+    config.write_text(text)
+    run_dir = tmp_path / "run"
+    job = study.Job("x", run_dir, [str(config), "--run-dir", str(run_dir), "seed=1"], 60)
+    run_dir.mkdir()
+    (run_dir / "summary.json").write_text("{}")
+    (run_dir / "study_job.json").write_text(json.dumps(job.stamp))
+    assert job.finished_before()
+    config.write_text("# a new comment changes nothing\n" + text)
+    assert job.finished_before()
+    config.write_text(text.replace("iterations: 60", "iterations: 61"))
+    assert not job.finished_before()
+    other = study.Job("x", run_dir, [str(config), "--run-dir", str(run_dir), "seed=2"], 60)
+    assert not other.finished_before()

@@ -113,6 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("trloo", "shared", {"gamma": 0.95, "leave_one_out": True}, "shared (gamma 0.95)"),
 )
 KINDS = ("reference", "shared")
+PRIORITY = ("shared", "reference")  # the order the study runs them in
 ESTIMATORS = tuple(dict.fromkeys(s.estimator for s in SETTINGS))
 
 
@@ -156,7 +157,11 @@ class Job:
 
 def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: list[Setting],
          quick: bool) -> tuple[list[Job], dict[tuple[str, str, int], Job]]:
-    """SFT jobs (one per seed) and RL jobs (one per setting and seed), RL after its SFT."""
+    """SFT jobs (one per seed) and RL jobs (one per setting and seed), RL after its SFT.
+
+    Order (the order jobs start in): every SFT job, then the RL jobs setting by setting --
+    the shared settings first, each estimator over all its seeds -- so a study stopped early
+    leaves whole rows (every seed of a setting), the quickstart's among the first."""
     from turnrl.core.config import load_config
     from turnrl.trainers.config import TrainConfig
 
@@ -182,9 +187,10 @@ def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: li
                        f"advantage.name={s.estimator}",
                        f"advantage.params={json.dumps(s.params, separators=(',', ':'))}",
                        *last], iterations, after=sft)
-            jobs.append(job)
             rl[(s.estimator, s.kind, seed)] = job
-    return jobs, rl
+    first = {kind: i for i, kind in enumerate(PRIORITY)}
+    order = sorted(rl, key=lambda k: (first[k[1]], ESTIMATORS.index(k[0]), k[2]))
+    return jobs + [rl[k] for k in order], rl
 
 
 _ITER = re.compile(rb"^iter (\d+):", re.M)

@@ -117,6 +117,10 @@ def test_plan_forks_every_estimator_from_its_seeds_sft(study, tmp_path: Path) ->
         assert "trainer.threads=1" in job.args
     sft = [j for j in jobs if j.after is None]
     assert all("trainer.iterations=0" in j.args for j in sft)
+    # start order: SFT first, then whole rows (all seeds of a setting), shared settings first
+    assert [j.name for j in jobs[:4]] == ["sft seed 0", "sft seed 1", "grpo shared seed 0",
+                                          "grpo shared seed 1"]
+    assert jobs[-1].name == "trloo reference seed 1"
 
 
 def test_every_setting_validates_and_one_is_the_quickstart(study) -> None:  # type: ignore[no-untyped-def]

@@ -43,7 +43,16 @@ def test_fork_from_post_sft_checkpoint_equals_the_uninterrupted_run(tmp_path: Pa
     assert "SFT skipped" in fork.stdout
     assert "demo steps" not in fork.stdout  # no SFT phase ran in the fork
 
+    # held-out evaluations in between (the study's learning curve) do not change training
+    curve = _train(tmp_path / "curve", "trainer.iterations=3", "checkpoint.every=0",
+                   "trainer.eval_every=1", f"checkpoint.init_from={tmp_path / 'sft'}")
+    assert curve.returncode == 0, curve.stderr[-2000:]
+    assert "eval post_rl: the it3 evaluation (same policy)" in curve.stdout
     ref, got = _rl(tmp_path / "full"), _rl(tmp_path / "fork")
+    for a, b in zip(ref, _rl(tmp_path / "curve"), strict=True):
+        assert (b["reward"], b["tokens"]) == (a["reward"], a["tokens"])
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-6, abs=1e-9)
+        assert "eval/success" in b
     assert [r["step"] for r in got] == [1, 2, 3]
     for a, b in zip(ref, got, strict=True):
         assert b["reward"] == a["reward"]

@@ -17,8 +17,9 @@ hang costs one stage, not the report):
 3. ``trainer``    ``benchmarks/trainer_gpu.py``: one PPO update of a random Qwen2.5-1.5B-shape
                   model, fused vs full logits, activation checkpointing off/on: tokens/s, MFU,
                   peak memory;
-4. ``kernel_env`` ``benchmarks/kernel_eval.py --device cuda`` when the kernel environment
-                  exists: experts at ``gpu`` scale, real speedups, profiler decoy, coverage.
+4. ``kernel_env`` ``python -m turnrl.plugins.kernelbench.gpu_checks``: every expert correct at
+                  ``gpu`` scale, real speedups over eager PyTorch, a decoy only the profiler
+                  catches, coverage numbers.
 
 Writes ``report.json`` and ``report.md`` (plus one log per stage) under ``--out``. The GPU image
 has torch, Triton and transformers but not all of turnrl's dependencies and no network:
@@ -70,11 +71,11 @@ class Stage:
             cmd = [py, "benchmarks/trainer_gpu.py", "--json", f"{out}/trainer.json"]
             return cmd + (["--dry-run"] if args.dry_run else [])
         if self.name == "kernel_env":
-            script = ROOT / "benchmarks" / "kernel_eval.py"
-            if not script.exists():
-                return "the kernel environment (benchmarks/kernel_eval.py) is not built yet"
-            return [py, str(script), "--device", "cpu" if args.dry_run else "cuda",
-                    "--json", f"{out}/kernel_env.json"] + (["--quick"] if args.dry_run else [])
+            cmd = [py, "-m", "turnrl.plugins.kernelbench.gpu_checks", "--out",
+                   f"{out}/kernel_env.json"]
+            if args.dry_run:  # the same path at cpu scale, two problems, no timing
+                return [*cmd, "--device", "cpu", "--problems", "l1-relu", "l2-linear_relu"]
+            return [*cmd, "--reps", "10"]
         raise ValueError(self.name)
 
 

@@ -13,13 +13,16 @@ slow       more than a few seconds (pip installs, real      ``--run-slow``
 docker     a running Docker engine                          ``--run-docker``
 browser    Chromium (Playwright)                            ``--run-browser``
 gpu        a CUDA device                                    ``--run-gpu``
+vllm       vLLM installed (its pins clash with the main     ``--run-vllm``
+           venv: ``.ci/extra.d/50-vllm.sh`` builds its own
+           venv and runs ``-m vllm`` there)
 =========  ==============================================  =====================
 
 ``--run-all`` switches every tier on. With the ``gpu`` tier on and no CUDA device (e.g.
 ``benchmarks/gpu_suite.py --dry-run``), ``gpu`` tests are skipped rather than failed.
 ``.ci/run`` sets ``TURNRL_TEST_TIERS=slow,docker,browser`` (what the CI machine can run) and
-runs the README's test command unchanged; ``gpu`` tests run on the lent GPU machine
-(``benchmarks/gpu_suite.py``).
+runs the README's test command unchanged, so the ``vllm`` tier stays off in the main run;
+``gpu`` tests run on the lent GPU machine (``benchmarks/gpu_suite.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import os
 
 import pytest
 
-TIERS: tuple[str, ...] = ("slow", "docker", "browser", "gpu")
+TIERS: tuple[str, ...] = ("slow", "docker", "browser", "gpu", "vllm")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

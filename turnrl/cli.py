@@ -20,6 +20,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("rollout", "turnrl.commands.rollout"),
     ("eval", "turnrl.commands.evaluate"),
     ("train", "turnrl.commands.train"),
+    ("sandbox", "turnrl.commands.sandbox"),
 )
 
 
@@ -65,8 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _is_user_error(exc: Exception) -> bool:
     from turnrl.core.host import PluginError
 
-    names = {"ConfigError", "UserError", "PluginError"}
-    return isinstance(exc, UserError | PluginError | FileNotFoundError) or \
+    names = {"ConfigError", "UserError", "PluginError", "SandboxUsageError", "SandboxUnavailable"}
+    return isinstance(exc, UserError | PluginError | FileNotFoundError | ModuleNotFoundError) or \
         type(exc).__name__ in names
 
 

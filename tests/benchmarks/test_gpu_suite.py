@@ -43,6 +43,9 @@ def test_dry_run_runs_every_stage_and_writes_the_report(tmp_path: Path) -> None:
     assert {(c["path"], c["checkpointing"]) for c in trainer["cells"]
             if c["status"] == "ok"} == {("fused", False), ("fused", True),
                                         ("full_logits", False), ("full_logits", True)}
+    kernel_env = stages["kernel_env"]
+    assert kernel_env["status"] == "ok"
+    assert kernel_env["data"]["passed"] == {"experts_correct_at_cpu_scale": True}
     md = (tmp_path / "report.md").read_text()
     assert "DRY RUN" in md
     assert "| trainer | ok |" in md

@@ -227,3 +227,19 @@ def test_every_registered_env_conforms(env_name: str) -> None:
     need a tier declare ``check_options={"marks": [...]}`` when registering)."""
     report = assert_env_conforms(env_name)
     assert report.result("task panels").passed
+
+
+def test_expert_min_success_allows_goals_unreachable_by_design(host: PluginHost) -> None:
+    """A benchmark whose expert cannot win every goal (WebShop) registers the share it needs;
+    the default still demands every task."""
+    strict = check_env("counter", host=host, task_options={"lazy_last": True})
+    assert "expert solves" in _failed(strict)
+    lenient = check_env("counter", host=host, task_options={"lazy_last": True},
+                        expert_min_success=0.75)
+    message = lenient.result("expert solves").message
+    assert lenient.ok, lenient.format()
+    assert message.startswith("expert solved 6/8 task(s) (75.0%, needs 75%")
+    assert "unsolved: c-test-3" in message
+    short = check_env("counter", host=host, task_options={"lazy_last": True},
+                      expert_min_success=0.8)
+    assert "needs 80% solved" in short.result("expert solves").message

@@ -161,7 +161,11 @@ def test_bad_config_key_is_one_line_exit_2() -> None:
 
 
 def test_config_file_and_overrides_print_resolved(toy_only, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # references resolve against the registries: the backends and estimators too
+    monkeypatch.setenv("TURNRL_PLUGINS", "toy,inference,advantages")
+    reset_host()
     import yaml
 
     path = tmp_path / "run.yaml"
@@ -170,7 +174,7 @@ def test_config_file_and_overrides_print_resolved(toy_only, tmp_path: Path,
     resolved = yaml.safe_load(capsys.readouterr().out)
     assert resolved["rollout"]["groups"] == 2
     assert resolved["rollout"]["group_size"] == 5
-    assert resolved["policy"]["backend"] == "scripted"
+    assert resolved["policy"]["backend"] == "hf"
 
 
 def test_list_imports_no_heavy_dependency() -> None:
@@ -181,14 +185,6 @@ def test_list_imports_no_heavy_dependency() -> None:
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
-
-
-SHIPPED = sorted((Path(__file__).resolve().parents[2] / "turnrl" / "tasks").glob("*.yaml"))
-
-
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
-def test_every_shipped_config_validates(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["config", str(path)]) == 0, capsys.readouterr().err
 
 
 def test_play_names_the_seat_to_act_in_multi_agent_games(capsys) -> None:

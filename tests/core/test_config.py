@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from turnrl.core.config import (
     ConfigError,
+    HFPolicyConfig,
     OpenAIPolicyConfig,
     RunConfig,
-    ScriptedPolicyConfig,
     Section,
     apply_override,
     load_config,
@@ -28,7 +28,7 @@ def _load(*overrides: str, path: Path | None = None) -> RunConfig:
 def test_defaults_are_valid() -> None:
     config = _load()
     assert config.env.name == "toy-env"
-    assert isinstance(config.policy, ScriptedPolicyConfig)
+    assert isinstance(config.policy, HFPolicyConfig)
     assert config.rollout.group_size == 4
 
 
@@ -64,9 +64,9 @@ def test_override_values_are_yaml_scalars() -> None:
     (["seed=1.5"], "seed: got 1.5, expected a valid integer"),
     (["rollout.group_size=abc"], "rollout.group_size: got 'abc', expected a valid integer"),
     (["rollout.groups=0"], "rollout.groups: got 0, expected greater than or equal to 1"),
-    (["policy.backend=hf"], "policy.model: required field is missing"),
+    (["policy.backend=openai"], "policy.model: required field is missing"),
     (["policy.backend=tgi"],
-     "policy.backend: got 'tgi', expected one of: 'hf', 'openai', 'vllm', 'scripted'"),
+     "policy.backend: got 'tgi', expected one of: 'hf', 'openai', 'vllm'"),
     (["policy.backend=hf", "policy.model=m", "policy.modle=n"],
      "policy.modle: unknown field (expected one of: sampling, backend, model, dtype,"),
     (["policy.sampling.top_p=2"], "policy.sampling.top_p: got 2, expected less than or equal"),
@@ -121,7 +121,9 @@ def estimator_host() -> PluginHost:
             register("clipped", lambda batch, **p: None, params=ClipParams, description="c")
             register("free", lambda batch, **p: None, description="no params model")
 
-    host = PluginHost(builtins=(), entry_point_group=None)
+    # the built-in environments and backends, and these two estimators only
+    host = PluginHost(builtins=("turnrl.plugins.toy", "turnrl.inference.plugin"),
+                      entry_point_group=None)
     host.register_plugin(Plugin(), "estimators")
     return host
 
@@ -145,9 +147,33 @@ def test_estimator_params_are_validated_against_the_registry(estimator_host) -> 
     assert free.advantage.params == {"x": 1}
 
 
-def test_no_estimator_registry_means_no_reference_check() -> None:
+def test_an_empty_registry_refuses_every_reference() -> None:
     empty = PluginHost(builtins=(), entry_point_group=None)
-    assert load_config(None, ["advantage.name=anything"], host=empty).advantage.name == "anything"
+    with pytest.raises(ConfigError, match=r"^policy.backend: unknown policy backend 'hf' "
+                                          r"\(expected one of: none\)"):
+        load_config(None, [], host=empty)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["env.name=nosuch"], "env.name: unknown environment 'nosuch' (expected one of: "),
+    (["env.train_split=nosuch"],
+     "env.train_split: environment 'toy-env' has no split 'nosuch' (expected one of: train, "
+     "valid, test)"),
+    (["env.eval_split=valid_seen"], "env.eval_split: environment 'toy-env' has no split "),
+    (["eval.panel=dev"], "eval.panel: environment 'toy-env' has no split 'dev'"),
+    (["advantage.name=grpoo"], "advantage.name: unknown estimator 'grpoo' (expected one of: "),
+    (["policy.backend=vllm", "policy.model=m", "env.name=nosuch"], None),
+])
+def test_references_are_resolved_before_any_work(overrides: list[str], message: str | None,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from turnrl.cli import main
+
+    if message is None:  # every name resolves except the env: the env is named
+        message = "env.name: unknown environment 'nosuch'"
+    assert main(["config", *overrides]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err
+    assert len(err.splitlines()) == 1
 
 
 class TrainerSection(Section):

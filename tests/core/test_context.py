@@ -103,6 +103,17 @@ def test_env_prompt_is_used_by_auto_and_gets_the_full_history() -> None:
     # without an env prompt, auto is verl-agent; an explicit name ignores the env prompt
     assert resolve_template("auto", SimpleNamespace(extras={})) is TEMPLATES["verl-agent"]
     assert resolve_template("plain", spec) is TEMPLATES["plain"]
+    # an environment may name a template for auto instead (code answers need ``raw``)
+    named = SimpleNamespace(extras={"template": "raw"})
+    assert resolve_template("auto", named) is TEMPLATES["raw"]
+    assert resolve_template("plain", named) is TEMPLATES["plain"]
+
+
+def test_raw_template_sends_the_reply_unchanged() -> None:
+    reply = "Fix:\n```python\ndef F(x):\n    return x\n```"
+    assert TEMPLATES["raw"].parse(reply) == ParsedAction(reply, True)
+    assert TEMPLATES["raw"].parse("  \n") == ParsedAction("  \n", False)
+    assert TEMPLATES["raw"].stop == ()
 
 
 def test_history_length_zero_shows_no_turns() -> None:

@@ -16,6 +16,7 @@ from turnrl.core.rollout import RolloutConfig, run_groups, sampling_seed, split_
 from turnrl.core.store import EpisodeStore
 from turnrl.core.types import Episode, EpisodeGroup, Observation, Task, Transition
 from turnrl.inference import make_policy
+from turnrl.plugins.toy.env import GridEnv
 
 
 def _run(*args: Any, **kwargs: Any) -> list[EpisodeGroup]:
@@ -349,3 +350,26 @@ def test_requests_carry_the_documented_seed_stop_and_episode_id() -> None:
         assert req.sampling.seed == sampling_seed(7, req.task, 0, k, seat, step)
         assert req.sampling.stop == ("</action>",)  # the template's stop string
     assert seen == {e.id: len(e.steps) for g in groups for e in g.episodes}
+
+
+def test_resume_replays_stored_failures_and_keeps_their_records(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    flaky = {"on": True}
+
+    class Outage(GridEnv):
+        async def step(self, action: str) -> Transition:
+            if flaky["on"] and self._task is not None and self._task.id == TASKS[1].id:
+                raise ConnectionError("down")
+            return await super().step(action)
+
+    first = _run(Outage, TASKS[:3], make_policy("scripted:gold"), group_size=2, store=str(path))
+    assert [e.status for e in first[1].episodes] == ["env_error", "env_error"]
+    flaky["on"] = False
+    counter = _Counting(make_policy("scripted:gold"))
+    again = _run(Outage, TASKS[:3], counter, group_size=2, store=str(path))
+    assert counter.calls == sum(len(e.steps) for e in again[1].episodes) > 0  # only those
+    assert all(e.status == "ok" and e.won for g in again for e in g.episodes)
+    stored = EpisodeStore(path).read()
+    assert len(stored) == 6 + 2  # the failed records are kept, the newer ones follow
+    assert [e.status for e in stored if e.group_id == again[1].group_id] == \
+        ["env_error", "env_error", "ok", "ok"]

@@ -129,3 +129,56 @@ def test_rollout_command_stores_and_resumes(tmp_path: Path,
     assert "resumed: 12 episodes" in again
     assert len(EpisodeStore(out).read()) == 12
     assert first.splitlines()[0] == again.splitlines()[1]
+
+
+@pytest.fixture
+def flaky_env():  # type: ignore[no-untyped-def]
+    from tests.flaky_env import registered
+
+    yield from registered()
+
+
+def test_resume_replays_failed_episodes_and_reports_the_newest(
+        tmp_path: Path, flaky_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.flaky_env import NAME, OUTAGE, fails
+
+    panel = turnrl.tasks("toy-env", "valid")[:9]
+    argv = ["eval", NAME, "--policy", "scripted:gold", "--panel", "valid", "--limit", "9",
+            "--out", str(tmp_path), "--no-progress"]
+    assert main(argv) == 0
+    during = json.loads((tmp_path / "metrics.json").read_text())
+    n_fail = sum(fails(t) for t in panel)
+    assert n_fail == 3
+    assert during["errors"] == n_fail
+    assert during["success"]["mean"] == pytest.approx(6 / 9)
+    OUTAGE["on"] = False  # the outage is over: --resume must play the 3 failures again
+    assert main([*argv, "--resume"]) == 0
+    after = json.loads((tmp_path / "metrics.json").read_text())
+    assert (after["errors"], after["success"]["mean"], after["episodes"]) == (0, 1.0, 9)
+    records = [json.loads(line) for line in
+               (tmp_path / "episodes.jsonl").read_text().splitlines()]
+    assert len(records) == 9 + n_fail  # the old records stay; the newest wins
+    assert sorted(r["status"] for r in records).count("env_error") == n_fail
+
+
+def test_rollout_refuses_to_append_with_other_settings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ro.jsonl"
+    base = ["rollout", "toy-env", "--tasks", "2", "--group-size", "2", "--out", str(out),
+            "--no-progress"]
+    assert main([*base, "--policy", "scripted:random"]) == 0
+    capsys.readouterr()
+    for other in (["--policy", "scripted:gold"], ["--policy", "scripted:random", "--seed", "1"],
+                  ["--policy", "scripted:random", "--temperature", "0.5"]):
+        assert main([*base, *other]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "written with different settings" in err
+        assert len(err.splitlines()) == 1
+    assert len(EpisodeStore(out).read()) == 4  # nothing was appended
+    # more tasks with the same settings extend the file
+    assert main([*base[:3], "4", *base[4:], "--policy", "scripted:random"]) == 0
+    assert len(EpisodeStore(out).read()) == 8
+    # a store with episodes but no record of its settings is refused too
+    (tmp_path / "ro.jsonl.run.json").unlink()
+    assert main([*base, "--policy", "scripted:random"]) == 2
+    assert "no record of the settings" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -208,3 +209,85 @@ def test_contract_breaking_envs_and_policies_fail_alone(tmp_path: Path) -> None:
     assert others
     assert all(e.status == "ok" and e.won for e in others)
     assert len(EpisodeStore(str(store)).ids()) == 2 * len(tasks)  # every episode stored
+
+
+class _BadSeatRewards:
+    """A two-seat game whose task ``data["bad"]`` picks what goes wrong in ``info["rewards"]``
+    on the second turn: a NaN for the other seat, a NaN for the acting seat, a non-dict."""
+
+    seats = ("a", "b")
+
+    def __init__(self) -> None:
+        self.t = 0
+        self.bad: str | None = None
+
+    async def reset(self, task: Task, *, seed: int | None = None) -> Observation:
+        self.t, self.bad = 0, task.data.get("bad")
+        return Observation("go", agent="a", actions=("x",), state_key="0")
+
+    async def step(self, action: str) -> Transition:
+        self.t += 1
+        seat, nxt = ("a", "b") if self.t % 2 == 1 else ("b", "a")
+        rewards: Any = {seat: 0.5}
+        if self.t == 2 and self.bad == "other-nan":
+            rewards = {"a": float("nan")}
+        elif self.t == 2 and self.bad == "own-inf":
+            rewards = {"b": float("inf")}
+        elif self.t == 2 and self.bad == "list":
+            rewards = [1.0, 2.0]
+        return Transition(Observation(f"t{self.t}", agent=nxt, actions=("x",),
+                                      state_key=str(self.t)),
+                          terminated=self.t == 4, info={"rewards": rewards, "won": False})
+
+    async def close(self) -> None:
+        return None
+
+
+class _MismatchedLogprobs:
+    """A backend whose reply for one task breaks ``Step``'s invariant (3 log-probs, 1 token)."""
+
+    def __init__(self, bad_task: str) -> None:
+        self.bad_task = bad_task
+
+    async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
+        bad = requests[0].task is not None and requests[0].task.id == self.bad_task
+        return [Completion(text="x", prompt_ids=[1], token_ids=[2],
+                           logprobs=[-0.1, -0.2, -0.3] if bad else [-0.1]) for _ in requests]
+
+    async def close(self) -> None:
+        return None
+
+
+def test_non_finite_seat_rewards_fail_their_episode_only(tmp_path: Path) -> None:
+    tasks = [Task(env="duel", id=f"duel-{i}", seed=i, data={"bad": bad})
+             for i, bad in enumerate([None, "other-nan", "own-inf", "list", None])]
+    store = tmp_path / "eps.jsonl"
+    groups = _run(_BadSeatRewards, tasks, make_policy("scripted:random"), group_size=2,
+                  store=str(store))
+    by_bad = {g.task.data["bad"]: g.episodes for g in groups if g.task.data["bad"]}
+    for bad, needle in (("other-nan", "info['rewards']['a'] = nan"),
+                        ("own-inf", "info['rewards']['b'] = inf"),
+                        ("list", "info['rewards'] of type list")):
+        eps = by_bad[bad]
+        assert len(eps) == 4  # 2 games x 2 seats, all kept
+        assert {e.status for e in eps} == {"env_error"}, eps
+        assert all(needle in e.error for e in eps), eps[0].error
+        # no NaN was credited to the earlier step of the other seat
+        assert all(math.isfinite(s.reward) for e in eps for s in e.steps)
+    fine = [e for g in groups if not g.task.data["bad"] for e in g.episodes]
+    assert len(fine) == 8
+    assert all(e.status == "ok" and len(e.steps) == 2 for e in fine)
+    assert len(EpisodeStore(str(store)).ids()) == 5 * 2 * 2  # every seat of every game stored
+
+
+def test_a_record_that_breaks_its_invariants_fails_its_episode_only(tmp_path: Path) -> None:
+    tasks = turnrl.tasks("toy-env", "valid", n=4, size=5)
+    store = tmp_path / "eps.jsonl"
+    groups = _run("toy-env", tasks, _MismatchedLogprobs(tasks[1].id), group_size=2,
+                  config=RolloutConfig(max_steps=3), store=str(store))
+    bad = groups[1].episodes
+    assert {e.status for e in bad} == {"policy_error"}
+    assert all("ContractError" in e.error and "response_logprobs" in e.error for e in bad)
+    others = [e for g in groups if g is not groups[1] for e in g.episodes]
+    assert all(e.status == "truncated" and len(e.steps) == 3 for e in others)
+    assert len(EpisodeStore(str(store)).ids()) == 8

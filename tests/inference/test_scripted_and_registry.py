@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,5 +91,26 @@ def test_vllm_without_the_extra_says_what_to_install(monkeypatch: pytest.MonkeyP
 def test_hf_tiny_spec_builds_the_embedded_model() -> None:
     with pytest.raises(ValueError, match="needs the environment name"):
         make_policy("hf:tiny")
-    with pytest.raises(FileNotFoundError, match="no model directory"):
+    with pytest.raises(ValueError, match="no model directory at '/does/not/exist'"):
         make_policy("hf:/does/not/exist")
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("hf:", "hf needs a saved model directory"),
+    ("hf:tinyllama-local", "no model directory at 'tinyllama-local'"),
+    ("hf:tiny-model", "no model directory at 'tiny-model'"),
+    ("hf:tiny:abc", "takes an integer seed"),
+    ("hf:EMPTYDIR", "is not a saved transformers model (no config.json in it)"),
+])
+def test_only_hf_tiny_builds_the_random_model(spec: str, message: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from turnrl.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny-dir-without-weights").mkdir()
+    spec = spec.replace("EMPTYDIR", "tiny-dir-without-weights")
+    assert main(["eval", "toy-env", "--policy", spec, "--limit", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err
+    assert len(err.splitlines()) == 1

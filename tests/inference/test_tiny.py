@@ -108,7 +108,8 @@ def test_recipe_builds_the_tiny_vocabulary_with_the_run_options() -> None:
     from turnrl.trainers.recipe import build_model
 
     cfg = load_config(None, ["policy.backend=hf", "policy.model=tiny", "model.layers=1",
-                             "model.hidden_size=16", "env.task_options.size=12"],
+                             "model.hidden_size=32", "model.heads=1",
+                             "env.task_options.size=12"],
                       model=TrainConfig)
     _, tok = build_model(cfg, turnrl.get_host())
     assert tok.unk_token_id not in tok("12x12", add_special_tokens=False)["input_ids"]

@@ -128,3 +128,50 @@ def test_importing_the_package_does_not_import_triton() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=False)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.filterwarnings(INTERPRETER_WARNING)
+def test_self_check_runs_on_the_first_real_batch(interpreted_kernels, monkeypatch) -> None:
+    # Issue 11 item 12: the start-up check compares the paths on the first call's own shapes
+    # (the trained model's V and H, the micro-batch's N), not only on the 37 x 64 x 300 toy.
+    monkeypatch.setattr(fused, "_triton_eligible", lambda hidden, weight: True)
+    seen: list[tuple[int, ...]] = []
+    real = fused._compare
+
+    def spy(device, dtype, cfg, problem=None):  # type: ignore[no-untyped-def]
+        x, w = problem[:2] if problem is not None else (None, None)
+        seen.append((x.shape[0], x.shape[1], w.shape[0]) if x is not None else ())
+        return real(device, dtype, cfg, problem)
+
+    monkeypatch.setattr(fused, "_compare", spy)
+    x, w, y = _problem()  # N=4, H=32, V=90
+    fused_logprob_entropy(x, w, y, temperature=0.9, config=CFG)
+    fused_logprob_entropy(x[:2], w, y[:2], config=CFG)  # cached: no second check
+    assert seen == [(4, 32, 90)]
+    assert fused._self_check_cache == {("cpu", torch.float32): True}
+
+
+def test_trainer_goes_through_the_documented_entry_point(monkeypatch) -> None:
+    from tests.trainers import helpers as sys_path_helpers
+    from turnrl.kernels import integration
+    from turnrl.trainers.fsdp import LogProbModel
+    calls: list[tuple] = []
+    real = integration.logprob_entropy_from_hidden
+
+    def spy(head, hidden, targets, temperature=1.0, backend="auto", config=None):  # type: ignore[no-untyped-def]
+        calls.append((head, tuple(hidden.shape), backend))
+        return real(head, hidden, targets, temperature, backend=backend, config=config)
+
+    monkeypatch.setattr(integration, "logprob_entropy_from_hidden", spy)
+    lm = sys_path_helpers.tiny_lm()
+    model = LogProbModel(lm, temperature=0.8, kernel_backend="torch")
+    ids = torch.randint(4, 48, (2, 6))
+    mask = torch.tensor([[0, 0, 1, 1, 1, 0], [0, 1, 1, 1, 1, 1]])
+    logp, _ = model(ids, torch.ones_like(ids), ids, mask)
+    assert len(calls) == 1
+    head, shape, backend = calls[0]
+    assert head is lm  # the LM itself: the entry point finds its head
+    assert shape == (8, 32)  # only the masked rows reach the vocabulary projection
+    assert backend == "torch"
+    assert bool((logp[mask.bool()] < 0).all())
+    assert bool((logp[~mask.bool()] == 0).all())

@@ -12,7 +12,7 @@ VOCAB = 48
 def tiny_lm(seed: int = 0):  # type: ignore[no-untyped-def]
     from turnrl.inference.tiny import build_model
 
-    return build_model(VOCAB, hidden_size=32, layers=2, heads=4, seed=seed).train()
+    return build_model(VOCAB, hidden_size=32, layers=2, heads=1, seed=seed).train()
 
 
 def synthetic_rows(n: int = 12, seed: int = 0) -> list[TokenRow]:

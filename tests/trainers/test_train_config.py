@@ -21,8 +21,9 @@ def test_there_are_shipped_configs() -> None:
 
 @pytest.mark.parametrize("path", TASKS, ids=lambda p: p.name)
 def test_shipped_config_parses_and_names_its_command(path: Path) -> None:
-    cfg = load_config(path, model=TrainConfig)
-    assert cfg.policy.backend == "hf"
+    # field validation only; tests/core/test_shipped_configs.py resolves the references
+    cfg = load_config(path, model=TrainConfig, check_references=False)
+    assert cfg.policy.backend in ("hf", "vllm")  # the in-process backends the trainer feeds
     first = path.read_text().splitlines()[0]
     assert first.startswith("# ")
     assert "turnrl" in first
@@ -44,13 +45,13 @@ def test_quickstart_is_the_cpu_hgpo_recipe() -> None:
         ("loss.agg=mean", "loss.agg"),
         ("loss.dual_clip=0.5", "loss.dual_clip"),
         ("trainer.ppo_epoch=2", "trainer.ppo_epoch: unknown field"),
-        ("loss.tis_cap=2", "needs old_logprobs: recompute"),
+        ("loss.tis_cap=2 loss.old_logprobs=rollout", "needs old_logprobs: recompute"),
         ("sft.enabled=true", None),
     ],
 )
 def test_bad_values_name_the_field(override: str, message: str | None) -> None:
     if message is None:
-        assert load_config(None, [override], model=TrainConfig).sft.enabled
+        assert load_config(None, override.split(), model=TrainConfig).sft.enabled
         return
     with pytest.raises(ConfigError, match=message):
-        load_config(None, [override], model=TrainConfig)
+        load_config(None, override.split(), model=TrainConfig)

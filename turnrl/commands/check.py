@@ -23,6 +23,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, metavar="S",
                         help="seconds allowed for each environment call (default 60)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="environment option (value parsed as YAML), e.g. -o sandbox=docker"
+                             "; repeatable")
+
+
+def _options(items: list[str]) -> dict[str, object] | None:
+    """``-o key=value`` pairs as environment options (None: the environment's defaults)."""
+    import yaml
+
+    from turnrl.cli import UserError
+
+    if not items:
+        return None
+    options: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"-o {item!r} must look like key=value")
+        options[key.strip()] = yaml.safe_load(value)
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise UserError(f"--max-tasks must be >= 1, got {args.max_tasks}")
     report = check_env(args.env, split=args.split, max_tasks=args.max_tasks,
-                       timeout=args.timeout)
+                       timeout=args.timeout, options=_options(args.option))
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0 if report.ok else 1

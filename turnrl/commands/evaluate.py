@@ -98,9 +98,25 @@ def build_policy(spec: str, env: str, host: Any) -> Any:
                           f"got {spec!r}")
     factory = host.lookup("policies", name).resolve()
     try:
-        return factory(rest, env=env, host=host)
+        policy = factory(rest, env=env, host=host)
     except (ValueError, ImportError, PluginError) as exc:
         raise _user_error(f"--policy {spec}: {exc}") from None
+    check = getattr(policy, "check", None)
+    if check is not None:  # a server: ask once now rather than fail every episode in turn
+        try:
+            asyncio.run(check())
+        except Exception as exc:
+            raise _user_error(f"--policy {spec}: {exc}") from None
+    return policy
+
+
+def all_failed(episodes: Sequence[Episode]) -> str | None:
+    """When every episode of a run failed (env_error, policy_error, timeout): one line saying
+    so, with the most common error, for the command to print and exit 1 on; else None."""
+    if not episodes or any(e.status not in FAILED for e in episodes):
+        return None
+    (text, n), = Counter(f"{e.status}: {e.error}" for e in episodes).most_common(1)
+    return f"every episode failed ({len(episodes)}); most common: {n} x {text}"
 
 
 def _user_error(message: str) -> Exception:
@@ -146,20 +162,38 @@ def _won(e: Episode) -> bool:
     return e.status not in FAILED and e.won
 
 
+def run_settings(args: argparse.Namespace, *, ignore: Sequence[str] = ()) -> dict[str, Any]:
+    """The command-line settings that decide what a stored run's episodes are."""
+    skip = {"out", "resume", "no_progress", *ignore}
+    return {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_") and k not in skip}
+
+
+def check_settings(run_file: Path, stored: Path, settings: dict[str, Any], *,
+                   flag: str) -> None:
+    """Refuse to add episodes to ``stored`` when it was written with other settings (or with
+    none recorded): mixing them would make a summary of two different runs. Then record
+    ``settings`` in ``run_file``. ``flag`` names the option the message talks about."""
+    has_episodes = stored.exists() and stored.stat().st_size > 0
+    if has_episodes and run_file.exists():
+        before = json.loads(run_file.read_text())
+        if before != settings:
+            diff = sorted(k for k in set(settings) | set(before)
+                          if before.get(k) != settings.get(k))
+            raise _user_error(f"{flag}: {stored} was written with different settings "
+                              f"({', '.join(diff)}); choose another output")
+    elif has_episodes:
+        raise _user_error(f"{flag}: {stored} holds episodes but no record of the settings "
+                          f"they were played with ({run_file} is missing); choose another output")
+    run_file.parent.mkdir(parents=True, exist_ok=True)
+    run_file.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+
+
 def _check_out_dir(out: Path, settings: dict[str, Any], resume: bool) -> None:
     stored = out / "episodes.jsonl"
-    run_file = out / "run.json"
     if stored.exists() and stored.stat().st_size and not resume:
         raise _user_error(f"{stored} already holds episodes; pass --resume to continue that "
                           f"run, or choose another --out")
-    if resume and run_file.exists():
-        before = json.loads(run_file.read_text())
-        if before != settings:
-            diff = sorted(k for k in settings if before.get(k) != settings[k])
-            raise _user_error(f"--resume: {out} was written with different settings "
-                              f"({', '.join(diff)})")
-    out.mkdir(parents=True, exist_ok=True)
-    run_file.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+    check_settings(out / "run.json", stored, settings, flag="--resume")
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
@@ -178,9 +212,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     store = None
     if args.out:
         out = Path(args.out)
-        settings = {k: v for k, v in sorted(vars(args).items())
-                    if not k.startswith("_") and k not in ("out", "resume", "no_progress")}
-        _check_out_dir(out, settings, args.resume)
+        _check_out_dir(out, run_settings(args), args.resume)
         store = EpisodeStore(out / "episodes.jsonl")
     policy = build_policy(args.policy, args.env, host)
 
@@ -226,5 +258,11 @@ def _print(args: argparse.Namespace, panel: str, n_tasks: int, m: dict[str, Any]
 
 
 def run(args: argparse.Namespace) -> int:
-    evaluate(args)
+    import sys
+
+    metrics = evaluate(args)
+    if metrics["episodes"] and metrics["errors"] == metrics["episodes"]:
+        print(f"turnrl eval: every episode failed ({metrics['episodes']}); see the errors above",
+              file=sys.stderr)
+        return 1
     return 0

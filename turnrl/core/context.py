@@ -14,6 +14,13 @@ scripted policies). Templates live in the ``TEMPLATES`` registry; add one with
 ``<think>...</think>`` and act inside ``<action>...</action>``; a reply that breaks that format
 is flagged ``valid=False`` (the flag feeds the invalid-action penalty) and, as in verl-agent,
 sent to the environment anyway (its tail), which answers it the way the real benchmark does.
+An environment registers its own template with the ``template=`` extra (or only a prompt
+function with ``prompt=``); ``auto`` picks it.
+
+Images: when the backend accepts them (``Policy.accepts_images``), the builder attaches the
+current observation's ``images`` (base64 PNGs, e.g. the GUI environment's screenshot) to the
+prompt's last user message as image parts ahead of its text (``with_images``). Only the current
+observation's images are sent, never the memory window's, so prompts stay bounded.
 """
 
 from __future__ import annotations
@@ -71,6 +78,10 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_OBSERVATION_CHARS else text[:MAX_OBSERVATION_CHARS] + " ..."
+
+
+clip_observation = _clip
+"""Cut an observation to ``MAX_OBSERVATION_CHARS`` (for templates registered by plugins)."""
 
 
 def _render_verl_agent(instruction: str, history: Sequence[Turn], observation: Observation,
@@ -142,16 +153,26 @@ def _parse_plain(text: str) -> ParsedAction:
     return ParsedAction(action, bool(action))
 
 
+def _parse_raw(text: str) -> ParsedAction:
+    """The whole reply, unchanged (case, newlines, indentation): the environment parses it."""
+    return ParsedAction(text, bool(text.strip()))
+
+
 _VERL_AGENT = PromptTemplate(_render_verl_agent, parse_verl_agent, _format_verl_agent,
                              stop=("</action>",))
 TEMPLATES: dict[str, PromptTemplate] = {
     "verl-agent": _VERL_AGENT,
     "auto": _VERL_AGENT,
     "plain": PromptTemplate(_render_plain, _parse_plain, lambda a: a, stop=("\n",)),
+    "raw": PromptTemplate(_render_plain, _parse_raw, lambda a: a),
 }
+"""``raw`` renders like ``plain`` but sends the whole reply, as written, to the environment:
+for environments whose actions are multi-line answers they parse themselves (code blocks)."""
 DEFAULT_TEMPLATE = "auto"
-"""``auto``: the environment's own prompt when its plugin registers one (``prompt=`` extra,
-see ``env_template``), else ``verl-agent``. The rollout engine resolves it per environment."""
+"""``auto``: the environment's own template when its plugin names one (``template=`` extra: a
+registered name such as ``"raw"``, a ``PromptTemplate`` or ``"module:attr"``), else its own
+prompt (``prompt=`` extra, see ``env_template``), else ``verl-agent``. The rollout engine
+resolves it per environment."""
 
 TASK_MARKER = "Your task is to: "
 
@@ -174,8 +195,23 @@ def env_template(prompt: Callable[..., str]) -> PromptTemplate:
 
 
 def resolve_template(name: str, env_spec: Any = None) -> PromptTemplate:
-    """The template for ``name`` in an environment: ``auto`` picks the env's own prompt."""
-    prompt = getattr(env_spec, "extras", {}).get("prompt") if env_spec is not None else None
+    """The template for ``name`` in an environment: ``auto`` picks the env's own template
+    (``template=`` extra: a ``PromptTemplate``, a ``"module:attr"`` path to one, or the name of
+    a built-in template such as ``"raw"``), else its prompt."""
+    extras = getattr(env_spec, "extras", {}) if env_spec is not None else {}
+    own = extras.get("template")
+    if name == "auto" and own is not None:
+        if isinstance(own, str):
+            if ":" not in own:
+                return get_template(own)
+            from turnrl.core.host import import_target
+
+            own = import_target(own)
+        if not isinstance(own, PromptTemplate):
+            raise TypeError(f"environment {getattr(env_spec, 'name', '?')!r}: its template "
+                            f"extra is a {type(own).__name__}, not a PromptTemplate")
+        return own
+    prompt = extras.get("prompt")
     if name == "auto" and prompt is not None:
         if isinstance(prompt, str):
             from turnrl.core.host import import_target
@@ -216,20 +252,29 @@ def get_template(name: str) -> PromptTemplate:
 
 
 class ContextBuilder:
-    """Renders a step's messages (and, given a tokenizer, its prompt token ids)."""
+    """Renders a step's messages (and, given a tokenizer, its prompt token ids).
+
+    ``images``: attach the current observation's images to the prompt (for backends that
+    accept them, ``Policy.accepts_images``)."""
 
     def __init__(self, template: str | PromptTemplate = DEFAULT_TEMPLATE,
-                 history_length: int = 2, tokenizer: Any = None) -> None:
+                 history_length: int = 2, tokenizer: Any = None, *,
+                 images: bool = False) -> None:
         if history_length < 0:
             raise ValueError(f"history_length must be >= 0, got {history_length}")
         self.template = get_template(template) if isinstance(template, str) else template
         self.history_length = history_length
         self.tokenizer = tokenizer
+        self.images = images
 
     def messages(self, instruction: str, history: Sequence[Turn],
                  observation: Observation) -> list[Message]:
-        """The prompt for step ``len(history)``: instruction, memory window, observation."""
-        return self.template.render(instruction, history, observation, self.history_length)
+        """The prompt for step ``len(history)``: instruction, memory window, observation
+        (and its images when the builder sends images)."""
+        messages = self.template.render(instruction, history, observation, self.history_length)
+        if self.images and observation.images:
+            messages = with_images(messages, observation.images)
+        return messages
 
     def prompt_ids(self, instruction: str, history: Sequence[Turn],
                    observation: Observation) -> list[int]:
@@ -243,6 +288,42 @@ class ContextBuilder:
 
     def format_action(self, action: str) -> str:
         return self.template.format_action(action)
+
+
+def with_images(messages: list[Message], images: Sequence[str]) -> list[Message]:
+    """``messages`` with ``images`` (base64 PNGs) put ahead of the last user message's text,
+    as content parts: ``[{"type": "image", "image": b64}, ..., {"type": "text", "text": ...}]``.
+    Backends turn these parts into their own format (OpenAI ``image_url`` data URLs, a
+    vision-language processor's images)."""
+    out = [dict(m) for m in messages]
+    for message in reversed(out):
+        if message.get("role") == "user":
+            parts: list[dict[str, Any]] = [{"type": "image", "image": b64} for b64 in images]
+            content = message.get("content")
+            if isinstance(content, list):
+                parts += content
+            elif content:
+                parts.append({"type": "text", "text": str(content)})
+            message["content"] = parts
+            return out
+    out.append({"role": "user", "content": [{"type": "image", "image": b64} for b64 in images]})
+    return out
+
+
+def message_text(message: Message) -> str:
+    """The text of a message, whether its content is a string or a list of parts."""
+    content = message.get("content")
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+    return "" if content is None else str(content)
+
+
+def message_images(message: Message) -> list[str]:
+    """The base64 images among a message's content parts."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return []
+    return [str(p["image"]) for p in content if p.get("type") == "image"]
 
 
 def render_chat(tokenizer: Any, messages: list[Message]) -> list[int]:

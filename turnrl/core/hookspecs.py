@@ -24,7 +24,10 @@ def turnrl_register_envs(register: Callable[..., None]) -> None:
     multi_agent=False, **extras)``. ``factory(**options) -> Env`` (or a ``"module:attr"``
     string, imported on first use); ``tasks(split, **options) -> list[Task]``;
     ``expert(task) -> Expert``. ``extras`` land in ``EnvSpec.extras``; ``check_options={...}``
-    there sets defaults for ``turnrl check`` and test marks (see ``turnrl.testing``).
+    there sets defaults for ``turnrl check`` and test marks (see ``turnrl.testing``);
+    ``prompt=`` / ``template=`` give the environment's own prompt or whole ``PromptTemplate``
+    (``turnrl.core.context.resolve_template``); ``tiny_tokenizer="code"`` makes the tiny model's
+    vocabulary keep whitespace (replies that are programs).
     Implemented by environment plugins.
     """
 
@@ -53,8 +56,9 @@ def turnrl_register_advantages(register: Callable[..., None]) -> None:
 def turnrl_register_sandboxes(register: Callable[..., None]) -> None:
     """``turnrl_register_sandboxes(register)``: register sandbox backends.
 
-    ``register(name, factory, *, description="")`` with ``factory(**options) -> Sandbox``.
-    Implemented by sandbox plugins (docker, namespace).
+    ``register(name, factory, *, description="")`` with ``factory(**options) -> Sandbox``
+    (``turnrl.sandboxes.api.Sandbox``). Implemented by sandbox plugins (``bwrap``, ``docker``,
+    ``local``, ``sandbox-fusion``); users build one with ``turnrl.sandboxes.make_sandbox``.
     """
 
 

@@ -32,6 +32,10 @@ ENTRY_POINT_GROUP = "turnrl"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "turnrl.plugins.toy",
     "turnrl.plugins.alfworld",
+    "turnrl.plugins.gui",
+    "turnrl.plugins.webshop",
+    "turnrl.plugins.kernelbench",
+    "turnrl.plugins.code",
     "turnrl.inference.plugin",
     "turnrl.trainers.advantages.plugin",
     "turnrl.sandboxes.plugin",
@@ -225,11 +229,15 @@ class PluginHost:
         return self.lookup("envs", name)
 
     def make(self, env_name: str, **options: Any) -> Any:
+        """A new instance; one that declares ``blocking`` (at registration or on the instance)
+        comes wrapped so that its calls run off the event loop (``core.offload``)."""
+        from turnrl.core.offload import off_loop
+
         spec = self.env(env_name)
         factory = spec.factory
         if isinstance(factory, str):
             factory = spec.factory = import_target(factory)
-        return factory(**options)
+        return off_loop(factory(**options), spec.extras)
 
     def tasks(self, env_name: str, split: str, **options: Any) -> list[Task]:
         spec = self.env(env_name)

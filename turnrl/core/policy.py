@@ -7,12 +7,15 @@ classic source of off-policy log-prob mismatch).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-Message = dict[str, str]
-"""One chat message: ``{"role": "system"|"user"|"assistant", "content": str}``."""
+Message = dict[str, Any]
+"""One chat message: ``{"role": "system"|"user"|"assistant", "content": str}``. A message
+that carries images has a list of parts as content instead:
+``[{"type": "image", "image": "<base64 PNG>"}, ..., {"type": "text", "text": str}]``
+(``core.context.with_images``); only backends with ``accepts_images`` get such messages."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -73,6 +76,16 @@ class Policy(Protocol):
       rendering costs as much as a fast environment's step.
     * ``end_episode(episode_id: str) -> None``: called once per finished episode (per seat), so
       a stateful policy can drop what it kept for that episode.
+    * ``accepts_images: bool`` (default False): whether ``generate`` takes messages whose
+      content is a list of text and image parts (``Message``). When True, the engine attaches
+      the current observation's ``images`` to the prompt; otherwise prompts stay text.
+    * ``async check() -> None``: one cheap question to the backend (a server: is it there, does
+      it serve the model?) that raises with a readable message when not. ``turnrl eval`` and
+      ``turnrl rollout`` call it once before a rollout and exit 2 on failure, instead of letting
+      every episode fail in turn.
+    * ``async end_rollout() -> None``: called once at the end of every ``run_groups`` call, on
+      its event loop. Callers (the trainer) run each rollout in its own ``asyncio.run``, so a
+      backend holding loop-bound resources (an HTTP session) releases them here.
     """
 
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
@@ -81,4 +94,34 @@ class Policy(Protocol):
 
     async def close(self) -> None:
         """Release the backend (idempotent)."""
+        ...
+
+
+WeightsArg = Mapping[str, Any] | Iterable[tuple[str, Any]]
+"""What ``load_weights`` takes: a state dict, or a (lazy) stream of ``(name, tensor)`` pairs."""
+
+
+@runtime_checkable
+class TrainablePolicy(Policy, Protocol):
+    """A backend the trainer can push weights into: the one ``load_weights`` contract.
+
+    ``load_weights(weights, *, strict=False) -> None`` is **synchronous** for every backend
+    (``hf``, ``vllm``, ``openai``): the trainer calls it from its own (non-async) loop between
+    rollouts, and it returns only once the new weights are the ones every later ``generate``
+    samples from. A backend with async internals runs them to completion inside the call; none
+    returns a coroutine (a coroutine the trainer forgot to await would silently keep the old
+    weights).
+
+    * ``weights``: a mapping or an iterator of ``(checkpoint name, tensor)``; tensors may be
+      sharded DTensors (the backend gathers them with ``full_tensor()``). An iterator may be the
+      trainer's collective gather, so the backend consumes it exactly once, in order, fully.
+    * Requests in flight finish on the old weights; requests arriving during the load wait;
+      none is sampled from a mix of old and new.
+    * ``strict=False`` (default): the given tensors replace theirs, the others stay (a partial
+      update). ``strict=True``: every tensor of the model must be given. Names the model does
+      not have are always an error (``ValueError`` naming them).
+    """
+
+    def load_weights(self, weights: WeightsArg, *, strict: bool = False) -> None:
+        """Replace the model's weights; see the class docstring."""
         ...

@@ -16,8 +16,12 @@ Guarantees the trainer and ``turnrl eval`` build on:
   fails is kept with ``status`` (``env_error``, ``policy_error``, ``timeout``) and the error text
   plus the steps it got through; nothing it raises reaches the other episodes. Whether a group
   with a failed episode is used is the caller's decision (``split_failed``).
-* Nothing lost: each episode goes to the ``EpisodeStore`` (flushed, fsynced) and to the
-  ``turnrl_episode_end`` hook as it finishes; a rerun with the same store skips stored ids.
+* Nothing lost: each episode goes to the ``EpisodeStore`` (batched and fsynced on the store's
+  writer thread, never on the event loop; every episode is acknowledged -- durable -- before
+  ``run_groups`` returns) and to the ``turnrl_episode_end`` hook as it finishes; a rerun with
+  the same store skips the episodes stored as finished and
+  plays the failed ones (``timeout``, ``env_error``, ``policy_error``) again: after an outage
+  they must not count as done. The store keeps the old record; the newest record of an id wins.
 * Multi-agent environments (``EnvSpec.multi_agent`` or an env with ``seats``) give one
   trajectory per seat; seat rewards come from ``info["rewards"]`` and are credited to each
   seat's latest step.
@@ -38,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -51,6 +56,7 @@ from turnrl.core.context import (
     instruction_for,
     resolve_template,
 )
+from turnrl.core.offload import off_loop
 from turnrl.core.policy import Completion, GenerationRequest, Policy, SamplingParams
 from turnrl.core.rollout_calls import CallFailure, Deadlines, RequestBound
 from turnrl.core.rollout_gc import frozen_heap
@@ -61,7 +67,15 @@ from turnrl.core.rollout_sampling import (  # sampling_seed: part of this module
 )
 from turnrl.core.rollout_sampling import seed_from, seed_prefix, seeded_sampling
 from turnrl.core.store import EpisodeStore
-from turnrl.core.types import Episode, EpisodeGroup, Observation, Step, Task, Transition
+from turnrl.core.types import (
+    ContractError,
+    Episode,
+    EpisodeGroup,
+    Observation,
+    Step,
+    Task,
+    Transition,
+)
 
 log = logging.getLogger(__name__)
 _now = time.monotonic
@@ -119,6 +133,26 @@ def _broken_contract(what: str, got: Any, expected: type, status: str) -> CallFa
                                f"(the episode contract; `turnrl check` tests an environment)")
 
 
+def _seat_rewards(rewards: Any) -> dict[str, float]:
+    """``info["rewards"]`` checked like ``Transition.reward``: a mapping of seat name -> finite
+    number, or the episode fails with ``env_error`` (a NaN credited to another seat's earlier
+    step would otherwise slip past every check and poison the batch)."""
+    if not isinstance(rewards, dict):
+        raise CallFailure("env_error", f"env.step returned info['rewards'] of type "
+                                       f"{type(rewards).__name__}, not a dict of seat -> reward")
+    out = {}
+    for seat, r in rewards.items():
+        try:
+            value = float(r)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value) or isinstance(r, bool) or not isinstance(seat, str):
+            raise CallFailure("env_error", f"env.step returned info['rewards'][{seat!r}] = "
+                                           f"{r!r}; seat rewards must be finite numbers")
+        out[seat] = value
+    return out
+
+
 class _Seat:
     """One seat's trajectory so far, plus what its steps reuse (seed prefix, episode id)."""
 
@@ -155,7 +189,8 @@ class _Run:
         self.host = host
         self.progress = progress
         self.builder = ContextBuilder(resolve_template(config.template, env_spec),
-                                      config.history_length)
+                                      config.history_length,
+                                      images=bool(getattr(policy, "accepts_images", False)))
         # Scripted policies send the same few replies over and over: parse each once. A
         # bounded cache; a model's replies are all distinct and just pass through it.
         self.parse = functools.lru_cache(maxsize=1024)(self.builder.parse)
@@ -193,6 +228,13 @@ class _Run:
             status = await self._play(env, task, repeat, k, base, seats, me)
         except CallFailure as f:
             status, error = f.status, str(f)
+        except Exception as exc:  # one episode's bug must not end the run
+            # Not from a guarded call: a record that broke its invariants (``ContractError``
+            # from ``Step``: the backend's token ids and log-probs disagree) or a bug in a
+            # template or parser. The episode fails alone, with the text; the run goes on.
+            status = "policy_error" if isinstance(exc, ContractError) else "env_error"
+            error = f"playing the episode raised {type(exc).__name__}: {exc}"
+            log.warning("episode %s: %s", base, error)
         finally:
             if env is not None:
                 error += await self._close(env, me)
@@ -256,11 +298,13 @@ class _Run:
                 raise _broken_contract("env.step", tr, Transition, "env_error")
             info = tr.info
             rewards = info.get("rewards")
-            if isinstance(rewards, dict):
+            if rewards is not None:
+                rewards = _seat_rewards(rewards)
+            if rewards is not None:
                 for other, r in rewards.items():
                     if other != name and seats.get(other) and seats[other].steps:
-                        seats[other].steps[-1].reward += float(r)
-                reward = float(rewards.get(name, 0.0))
+                        seats[other].steps[-1].reward += r
+                reward = rewards.get(name, 0.0)
             else:
                 reward = tr.reward
             terminated, truncated = tr.terminated, tr.truncated
@@ -311,9 +355,12 @@ class _Run:
                 metrics=metrics))
         if self.end_episode is not None:  # optional: stateful policies free per-episode state
             for seat in seats.values():
-                self.end_episode(seat.episode_id)
-        if self.store is not None:  # all seats in one durable write
-            self.store.append_many(episodes)
+                try:
+                    self.end_episode(seat.episode_id)
+                except Exception:  # the policy's clean-up must not cost the episode
+                    log.exception("policy.end_episode failed on episode %s", seat.episode_id)
+        if self.store is not None:  # all seats in one record group; fsynced off the loop
+            self.store.append_many(episodes, wait=False)
         hook = self.host.pm.hook.turnrl_episode_end
         if hook.get_hookimpls():  # calling a hook nobody implements still costs microseconds
             for ep in episodes:
@@ -338,7 +385,8 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
 
     ``env`` is a registered environment name or a zero-argument factory returning an ``Env``.
     ``store`` (an ``EpisodeStore`` or a path) receives episodes as they finish; episodes whose
-    ids it already holds are read back instead of replayed (resume). ``id_prefix`` keeps ids
+    ids it already holds with a finished status are read back instead of replayed (resume);
+    stored failures are played again. ``id_prefix`` keeps ids
     unique across calls sharing a store (e.g. ``"it0003/"``).
     """
     from turnrl.core.host import get_host
@@ -356,7 +404,8 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         def factory() -> Any:
             return host.make(env_name, **cfg.env_options)
     else:
-        factory = env
+        def factory() -> Any:  # a plain factory's env may declare ``blocking`` too
+            return off_loop(env())
     own_store = isinstance(store, str)
     store_obj = EpisodeStore(store) if isinstance(store, str) else store
     done: dict[str, dict[str, Episode]] = {}  # base id -> seat episodes (last record wins)
@@ -377,8 +426,9 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
         for k in range(group_size):
             seat_eps = done.get(f"{group_id}/{k}") if done else None
             stored = list(seat_eps.values()) if seat_eps else []
-            complete = bool(stored) and len(stored) == stored[0].metrics.get("seats", 1)
-            if not complete:
+            complete = bool(stored) and len(stored) == stored[0].metrics.get("seats", 1) \
+                and not any(e.status in FAILED_STATUSES for e in stored)
+            if not complete:  # never played, stored incompletely, or failed: play it (again)
                 jobs.append(_Job(task, group_id, rep, k, len(results)))
             results.append(stored)
     run.deadlines.start()
@@ -391,10 +441,16 @@ async def run_groups(env: str | Callable[[], Any], tasks: Sequence[Task], policy
             await asyncio.gather(*(run.worker(queue, results) for _ in range(workers)))
     finally:
         await run.deadlines.stop()
+        end_rollout = getattr(policy, "end_rollout", None)
+        if end_rollout is not None:  # optional: loop-bound resources (an HTTP session)
+            try:
+                await end_rollout()
+            except Exception:
+                log.exception("policy.end_rollout failed")
         if progress is not None:
             progress.stop()
-        if own_store and store_obj is not None:
-            store_obj.close()
+        if store_obj is not None:  # every episode of this call acknowledged before returning
+            await asyncio.to_thread(store_obj.close if own_store else store_obj.flush)
     slots = iter(results)
     for group in groups:
         for _ in range(group_size):

@@ -20,14 +20,25 @@ relies on:
 ``Completion.text`` decodes ``token_ids`` without special tokens; generation stops at EOS
 (kept in ``token_ids``, it was sampled), after ``max_tokens``, or once the decoded text
 contains a stop string (the text is cut just after it; the tokens stay as sampled).
+
+Vision-language models: given a processor with an image processor (``from_pretrained`` loads
+one when the model directory has a processor config), the policy ``accepts_images``: every
+request is rendered by the processor's chat template, the images among its messages' parts
+(the GUI environment's screenshot, ``core.context.with_images``) go through the processor into
+the model's first forward pass (``pixel_values`` and whatever else the processor makes), and
+it is decoded on its own (batch of one; image inputs of different sizes do not pad into one
+batch). ``prompt_ids`` then hold the processor's ids,
+image placeholder tokens included; the trainer's re-forward of those ids has no images, so
+training a VLM on image prompts is not supported yet (evaluation and rollouts are).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,17 +56,22 @@ class HFPolicy:
     """A transformers model + tokenizer behind the ``Policy`` protocol."""
 
     def __init__(self, model: Any, tokenizer: Any, *, max_batch_size: int = 32,
-                 batch_wait_s: float = 0.002, device: str | None = None) -> None:
+                 batch_wait_s: float = 0.002, device: str | None = None,
+                 processor: Any = None) -> None:
         import torch
 
         self.model = model.eval()
         self.tokenizer = tokenizer
+        self.processor = processor if getattr(processor, "image_processor", None) is not None \
+            else None
+        """A vision-language processor (``None`` for a text-only model)."""
         self.max_batch_size = max_batch_size
         self.batch_wait_s = batch_wait_s
         self.device = torch.device(device) if device else next(model.parameters()).device
         if self.device != next(model.parameters()).device:
             self.model.to(self.device)
         self.eos_ids = _eos_ids(model, tokenizer)
+        self.cache_arg = kv_cache_name(model)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._lock = threading.Lock()  # model use vs. weight loading
         self._queue: asyncio.Queue[_Pending] | None = None
@@ -66,11 +82,28 @@ class HFPolicy:
 
     @classmethod
     def from_pretrained(cls, path: str, *, dtype: Any = None, **kwargs: Any) -> HFPolicy:
+        """A causal LM, or a vision-language model with its processor when the directory has
+        an image processor config."""
+        from pathlib import Path
+
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        if any((Path(path) / f).exists() for f in ("preprocessor_config.json",
+                                                    "processor_config.json")):
+            from transformers import AutoModelForImageTextToText, AutoProcessor
+
+            processor = AutoProcessor.from_pretrained(path)
+            if getattr(processor, "image_processor", None) is not None:
+                model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype)
+                return cls(model, processor.tokenizer, processor=processor, **kwargs)
         tok = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
         return cls(model, tok, **kwargs)
+
+    @property
+    def accepts_images(self) -> bool:
+        """True with a vision-language processor: prompts may then carry images."""
+        return self.processor is not None
 
     # ------------------------------------------------------------------ Policy API
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
@@ -95,26 +128,31 @@ class HFPolicy:
                 await self._worker
             self._worker = None
 
-    def load_weights(self, weights: Mapping[str, Any] | Any) -> None:
-        """Swap in new weights: a (full) state dict, or a module whose weights to share.
+    def load_weights(self, weights: Mapping[str, Any] | Iterable[tuple[str, Any]] | Any, *,
+                     strict: bool = False) -> None:
+        """Swap in new weights: a state dict or ``(name, tensor)`` stream (the contract in
+        ``turnrl.core.policy``), or a module whose weights to share.
 
         Called by the trainer after each update. Waits for the batch in flight to finish, so a
-        completion is never sampled from a mix of old and new weights.
+        completion is never sampled from a mix of old and new weights. ``strict`` requires every
+        tensor (the tied ``lm_head`` excepted); unknown names are always refused.
         """
         import torch
 
-        with self._lock:
-            if isinstance(weights, torch.nn.Module):
+        if isinstance(weights, torch.nn.Module):
+            with self._lock:
                 self.model = weights.eval()
-                return
-            state = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v)
-                     for k, v in weights.items()}
+                self.cache_arg = kv_cache_name(self.model)
+            return
+        items = weights.items() if isinstance(weights, Mapping) else weights
+        state = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v) for k, v in items}
+        with self._lock:
             missing, unexpected = self.model.load_state_dict(state, strict=False)
-            tied = {"lm_head.weight"} if getattr(self.model.config, "tie_word_embeddings",
-                                                 False) else set()
-            if unexpected or set(missing) - tied:
-                raise ValueError(f"load_weights: missing {sorted(set(missing) - tied)}, "
-                                 f"unexpected {sorted(unexpected)}")
+        tied = {"lm_head.weight"} if getattr(self.model.config, "tie_word_embeddings",
+                                             False) else set()
+        missing = sorted(set(missing) - tied) if strict else []
+        if unexpected or missing:
+            raise ValueError(f"load_weights: missing {missing}, unexpected {sorted(unexpected)}")
 
     # ------------------------------------------------------------------ batching
     async def _serve(self, queue: asyncio.Queue[_Pending]) -> None:
@@ -156,7 +194,21 @@ class HFPolicy:
 
         with self._lock, torch.inference_mode():
             self.batches.append(len(requests))
-            return self._decode(requests, [self._prompt_ids(r) for r in requests])
+            # with a processor, prompts go through its chat template (images or not)
+            visual = [self.processor is not None and r.prompt_ids is None for r in requests]
+            if not any(visual):
+                return self._decode(requests, [self._prompt_ids(r) for r in requests])
+            results: list[Completion | None] = [None] * len(requests)
+            text = [i for i, v in enumerate(visual) if not v]
+            if text:
+                done = self._decode([requests[i] for i in text],
+                                    [self._prompt_ids(requests[i]) for i in text])
+                for i, completion in zip(text, done, strict=True):
+                    results[i] = completion
+            for i, v in enumerate(visual):
+                if v:
+                    results[i] = self._decode_visual(requests[i])
+            return [r for r in results if r is not None]
 
     def _decode(self, requests: Sequence[GenerationRequest],
                 prompts: list[list[int]]) -> list[Completion]:
@@ -179,12 +231,12 @@ class HFPolicy:
         finish = ["length"] * n
         active = [True] * n
         max_new = max(r.sampling.max_tokens for r in requests)
-        cache = None
+        cache, cache_arg = None, self.cache_arg
         step_ids, step_pos = ids, positions
         for t in range(max_new):
             out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
-                             past_key_values=cache, use_cache=True)
-            cache = out.past_key_values
+                             use_cache=True, **{cache_arg: cache})
+            cache = out[cache_arg]
             toks, logps = _sample_batch(out.logits[:, -1, :].float(), requests, temps, greedy,
                                         gens)
             next_tok = torch.tensor(toks, dtype=torch.long)
@@ -209,6 +261,11 @@ class HFPolicy:
                 for r, p, toks, lps, f in zip(requests, prompts, out_tokens, out_logps, finish,
                                                strict=True)]
 
+    def _decode_visual(self, request: GenerationRequest) -> Completion:
+        from turnrl.inference.hf_vision import decode_with_processor
+
+        return decode_with_processor(self, request)
+
     def _hit_stop(self, tokens: list[int], stop: tuple[str, ...]) -> bool:
         text = self.tokenizer.decode(tokens[-16:], skip_special_tokens=True)
         return any(s in text for s in stop)
@@ -217,6 +274,18 @@ class HFPolicy:
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         cuts = [text.find(s) + len(s) for s in stop if s in text]
         return text[:min(cuts)] if cuts else text
+
+
+def kv_cache_name(model: Any) -> str:
+    """The name of the KV cache in ``model.forward``'s arguments and outputs.
+
+    Recent transformers 5 releases renamed ``past_key_values`` to ``cache`` (argument and output
+    field; 5.24 warns, ``FutureWarning``, on the old spelling); earlier releases only know
+    ``past_key_values``. We read which one this model's ``forward`` takes, once per model,
+    instead of pinning transformers or comparing version strings.
+    """
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def _generator(sp: SamplingParams) -> Any:
@@ -283,20 +352,34 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
 
 
 def make_hf_policy(spec: str, **options: Any) -> HFPolicy:
-    """Factory for ``--policy hf:PATH`` (a saved model directory) or ``hf:tiny`` (the embedded
-    tiny model built for ``options["env"]``)."""
-    env = options.pop("env", None)
-    host = options.pop("host", None)
-    if spec in ("tiny", "") or spec.startswith("tiny"):
-        if env is None:
-            raise ValueError("hf:tiny needs the environment name to build its vocabulary")
-        from turnrl.inference.tiny import build_tiny
+    """Factory for ``--policy hf:PATH`` (a saved model directory), ``hf:tiny`` or
+    ``hf:tiny:SEED`` (the embedded tiny model built for ``options["env"]``).
 
-        seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
-        model, tok = build_tiny(env, seed=seed, host=host)
-        return HFPolicy(model, tok, **options)
+    Only those two spellings build the random tiny model: anything else is a path, and a path
+    that is not a saved model directory is refused naming it (a typo must not silently train
+    or evaluate a random network).
+    """
     from pathlib import Path
 
-    if not Path(spec).exists():
-        raise FileNotFoundError(f"hf policy: no model directory at {spec!r}")
+    env = options.pop("env", None)
+    host = options.pop("host", None)
+    name, _, seed_text = spec.partition(":")
+    if name == "tiny":
+        if env is None:
+            raise ValueError("hf:tiny needs the environment name to build its vocabulary")
+        if seed_text and not seed_text.lstrip("-").isdigit():
+            raise ValueError(f"hf:tiny:SEED takes an integer seed, got {seed_text!r}")
+        from turnrl.inference.tiny import build_tiny
+
+        model, tok = build_tiny(env, seed=int(seed_text or 0), host=host)
+        return HFPolicy(model, tok, **options)
+    if not spec:
+        raise ValueError("hf needs a saved model directory (hf:PATH) or the embedded tiny "
+                         "model (hf:tiny, hf:tiny:SEED)")
+    path = Path(spec)
+    if not path.is_dir():
+        raise ValueError(f"no model directory at {spec!r} (hf:PATH takes a directory written by "
+                         "save_pretrained; hf:tiny builds the embedded tiny model)")
+    if not (path / "config.json").is_file():
+        raise ValueError(f"{spec!r} is not a saved transformers model (no config.json in it)")
     return HFPolicy.from_pretrained(spec, **options)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -59,9 +60,11 @@ def build_app(policy: Any, *, model_name: str = "turnrl-tiny",
             state = read_weights(path)
         except FileNotFoundError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from exc
-        # load_weights takes the policy's lock: it waits for the batch in flight
+        # load_weights takes the policy's lock: it waits for the batch in flight; a directory
+        # is a whole checkpoint, so every tensor must be there (strict)
         try:
-            await asyncio.get_running_loop().run_in_executor(None, policy.load_weights, state)
+            await asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(policy.load_weights, state, strict=True))
         except ValueError as exc:  # names missing / unexpected tensors
             raise web.HTTPBadRequest(text=str(exc)) from exc
         return web.json_response({"success": True, "model_path": path, "tensors": len(state)})

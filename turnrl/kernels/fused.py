@@ -2,9 +2,11 @@
 
 Why a self-check: peers have shipped fused kernels that silently returned log-probs > 0 on
 some device/dtype/compiler combination. Before the first Triton call on a (device, dtype) we
-run both paths on a small random problem *on that device* and compare forward values and both
-gradients; on any log-prob > 0, non-finite value, error or relative error above tolerance we log
-a warning and use the reference from then on (result cached per device and dtype).
+run both paths on that first call's own problem (its shapes and values: the trained model's
+vocabulary and hidden size, the first micro-batch's tokens) *on that device* and compare
+forward values and both gradients; on any log-prob > 0, non-finite value, error or relative
+error above tolerance we log a warning and use the reference from then on (result cached per
+device and dtype).
 """
 
 from __future__ import annotations
@@ -168,8 +170,18 @@ def _rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max() / b.abs().max().clamp_min(1.0))
 
 
-def self_check(device: torch.device, dtype: torch.dtype, cfg: KernelConfig) -> bool:
-    """Compare Triton vs reference on a small random problem on ``device`` (cached)."""
+Problem = tuple[torch.Tensor, torch.Tensor, torch.Tensor, "float | torch.Tensor"]
+
+
+def self_check(device: torch.device, dtype: torch.dtype, cfg: KernelConfig,
+               problem: Problem | None = None) -> bool:
+    """Compare Triton vs reference on ``device`` (cached per device and dtype).
+
+    ``problem`` is ``(hidden, weight, targets, temperature)`` of the first real call: the check
+    then runs on exactly that batch's shapes and values (the vocabulary and hidden size of the
+    model being trained, the token count of its first micro-batch), where a tiling or
+    precision bug would show; without it, a small random problem (37 x 64 x 300).
+    """
     key = (str(device), dtype)
     if key in _self_check_cache:
         return _self_check_cache[key]
@@ -177,7 +189,7 @@ def self_check(device: torch.device, dtype: torch.dtype, cfg: KernelConfig) -> b
         # The first call may come from a no_grad/inference_mode forward (e.g. old log-probs);
         # the check needs autograd regardless, or it would cache a false "broken" verdict.
         with torch.inference_mode(False), torch.enable_grad():
-            err, positive, finite = _compare(device, dtype, cfg)
+            err, positive, finite = _compare(device, dtype, cfg, problem)
         ok = finite and not positive and err <= SELF_CHECK_RTOL.get(dtype, 3e-2)
         reason = f"max rel err {err:.2e}, logp>0: {positive}, finite: {finite}"
     except Exception as exc:  # a compile/launch failure must fall back, not kill training
@@ -189,25 +201,35 @@ def self_check(device: torch.device, dtype: torch.dtype, cfg: KernelConfig) -> b
     return ok
 
 
-def _compare(device: torch.device, dtype: torch.dtype, cfg: KernelConfig
-             ) -> tuple[float, bool, bool]:
+def _compare(device: torch.device, dtype: torch.dtype, cfg: KernelConfig,
+             problem: Problem | None = None) -> tuple[float, bool, bool]:
     """Run both paths forward and backward; (max rel err, any logp > 0, all finite)."""
     gen = torch.Generator().manual_seed(1234)
-    n, h, v = 37, 64, 300  # n and v deliberately not multiples of any tile size
 
     def rnd(*shape: int, scale: float = 1.0) -> torch.Tensor:
         return (torch.randn(*shape, generator=gen) * scale).to(device=device, dtype=dtype)
 
-    x, w = rnd(n, h, scale=0.5), rnd(v, h, scale=0.5)
-    y = torch.randint(0, v, (n,), generator=gen).to(device)
+    if problem is not None and problem[0].shape[0] > 0:
+        hidden, weight, targets, temperature = problem
+        x, w = hidden.detach().to(dtype), weight.detach().to(dtype)
+        y, n = targets.detach(), hidden.shape[0]
+        if isinstance(temperature, torch.Tensor):
+            temperature = temperature.detach()
+    else:
+        n, h, v = 37, 64, 300  # n and v deliberately not multiples of any tile size
+        x, w = rnd(n, h, scale=0.5), rnd(v, h, scale=0.5)
+        y = torch.randint(0, v, (n,), generator=gen).to(device)
+        temperature = 0.7
     g_lp, g_ent = rnd(n).float(), rnd(n).float()
-    # Tiny slabs so the multi-slab dX accumulation path is checked too.
-    cfg = replace(cfg, bwd_slab_bytes=1)
+    # Several slabs so the multi-slab dX accumulation path is checked too (a quarter of the
+    # vocabulary each on a real problem, where one-block slabs would take too long).
+    slab = 1 if problem is None else max(1, n * w.shape[0] * x.element_size() // 4)
+    cfg = replace(cfg, bwd_slab_bytes=slab)
     xt, wt = x.clone().requires_grad_(), w.clone().requires_grad_()
-    lp, ent = _TritonFn.apply(xt, wt, y, check_inputs(x, w, y, 0.7), cfg)
+    lp, ent = _TritonFn.apply(xt, wt, y, check_inputs(x, w, y, temperature), cfg)
     torch.autograd.backward((lp, ent), (g_lp, g_ent))
     xr, wr = x.float().requires_grad_(), w.float().requires_grad_()
-    lp_r, ent_r = reference_logprob_entropy(xr, wr, y, 0.7)
+    lp_r, ent_r = reference_logprob_entropy(xr, wr, y, temperature)
     torch.autograd.backward((lp_r, ent_r), (g_lp, g_ent))
     pairs = tuple((a.detach(), b.detach()) for a, b in (
         (lp, lp_r), (ent, ent_r), (xt.grad, xr.grad), (wt.grad, wr.grad)))
@@ -237,7 +259,7 @@ def fused_logprob_entropy(
     cfg = config or KernelConfig()
     if backend == "auto":
         use_triton = _triton_eligible(hidden, weight) and self_check(
-            hidden.device, hidden.dtype, cfg)
+            hidden.device, hidden.dtype, cfg, problem=(hidden, weight, targets, temperature))
         backend = "triton" if use_triton else "torch"
     if backend == "torch":
         return reference_logprob_entropy(hidden, weight, targets, temperature)

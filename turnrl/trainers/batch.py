@@ -31,6 +31,8 @@ class TokenRow:
     n_prompt: int
     rollout_logp: tuple[float, ...]
     advantage: float
+    trajectory: str = ""
+    """The episode (and seat) the step belongs to: mismatch rejection acts per trajectory."""
 
     @property
     def n_response(self) -> int:
@@ -79,25 +81,45 @@ def step_advantages(groups: Sequence[EpisodeGroup], name: str, params: dict[str,
     return compute_advantages(name, batch, **params), batch
 
 
-def token_rows(groups: Iterable[EpisodeGroup], advantages: np.ndarray | None = None
-               ) -> list[TokenRow]:
+def token_rows(groups: Iterable[EpisodeGroup], advantages: np.ndarray | None = None,
+               keep: Sequence[bool] | np.ndarray | None = None) -> list[TokenRow]:
     """Trained rows, walking steps in the same order as ``StepBatch.from_groups``.
 
     ``advantages=None`` gives every row advantage 1 (supervised fine-tuning: the loss is then
-    plain negative log-likelihood of the response tokens).
+    plain negative log-likelihood of the response tokens). With advantages (RL) every trained
+    step must carry one rollout log-prob per response token: a step without them is refused
+    (``ValueError`` naming the episode), never zero-filled (a zero log-prob means probability 1
+    and would turn the PPO ratio into the trainer's bare probability). ``keep`` (one bool per
+    step) drops steps from the loss *after* the estimator saw them (profiling rejection
+    sampling).
     """
     rows: list[TokenRow] = []
+    groups = list(groups)
+    n_steps = sum(len(ep.steps) for g in groups for ep in g.episodes)
+    if keep is not None and len(keep) != n_steps:
+        raise ValueError(f"{len(keep)} keep flags for {n_steps} steps")
     i = 0
     for group in groups:
         for ep in group.episodes:
             for step in ep.steps:
                 adv = 1.0 if advantages is None else float(advantages[i])
+                kept = True if keep is None else bool(keep[i])
                 i += 1
-                if step.loss_mask == 0 or not step.response_ids or not step.prompt_ids:
+                if not kept or step.loss_mask == 0 or not step.response_ids \
+                        or not step.prompt_ids:
                     continue
-                logp = step.response_logprobs or [0.0] * len(step.response_ids)
+                logp = step.response_logprobs
+                if len(logp) != len(step.response_ids):
+                    if advantages is not None:
+                        raise ValueError(
+                            f"episode {ep.id} ({ep.seat}): a step has {len(logp)} rollout "
+                            f"log-probs for {len(step.response_ids)} response tokens; RL needs "
+                            "the sampler's per-token log-probs (hf and vllm return them; an "
+                            "OpenAI-compatible server must answer logprobs)")
+                    logp = [0.0] * len(step.response_ids)  # SFT: not read
                 rows.append(TokenRow(tuple(step.prompt_ids) + tuple(step.response_ids),
-                                     len(step.prompt_ids), tuple(logp), adv))
+                                     len(step.prompt_ids), tuple(logp), adv,
+                                     f"{ep.id}/{ep.seat}"))
     if advantages is not None and i != len(advantages):
         raise ValueError(f"{len(advantages)} advantages for {i} steps")
     return rows

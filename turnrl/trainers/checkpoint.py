@@ -9,8 +9,11 @@ half-written one that resume would pick up.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,18 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextlib.contextmanager
+def _quiet_single_process(info: DistInfo) -> Iterator[None]:
+    """DCP warns on every single-process save/load ("torch.distributed is disabled ...,
+    assuming the intent is to save in a single process") even when ``no_dist=True`` says so;
+    a user cannot act on it, so a single-process run does not show it."""
+    with warnings.catch_warnings():
+        if not info.initialised:
+            warnings.filterwarnings("ignore", message="torch.distributed is disabled",
+                                    category=UserWarning)
+        yield
 
 
 def _barrier(info: DistInfo) -> None:
@@ -64,7 +79,8 @@ def save(root: Path, step: int, *, model: torch.nn.Module, optimizer: torch.opti
         state = {"model": model_sd, "optim": optim_sd}
     else:
         state = {"model": get_model_state_dict(model)}
-    dcp.save(state, checkpoint_id=str(tmp), no_dist=not info.initialised)
+    with _quiet_single_process(info):
+        dcp.save(state, checkpoint_id=str(tmp), no_dist=not info.initialised)
     torch.save({"scheduler": scheduler.state_dict(), "rng": rng_state(), "step": step,
                 "with_optim": with_optim, "extra": extra or {}},
                tmp / f"extra_rank{info.rank}.pt")
@@ -110,7 +126,8 @@ def load(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer
 
         model_sd, optim_sd = get_state_dict(model, optimizer)
         state = {"model": model_sd, "optim": optim_sd}
-        dcp.load(state, checkpoint_id=str(path), no_dist=not info.initialised)
+        with _quiet_single_process(info):
+            dcp.load(state, checkpoint_id=str(path), no_dist=not info.initialised)
         set_state_dict(model, optimizer, model_state_dict=state["model"],
                        optim_state_dict=state["optim"])
     else:
@@ -125,8 +142,9 @@ def save_weights(path: Path, model: torch.nn.Module, info: DistInfo) -> None:
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import get_model_state_dict
 
-    dcp.save({"model": get_model_state_dict(model)}, checkpoint_id=str(path),
-             no_dist=not info.initialised)
+    with _quiet_single_process(info):
+        dcp.save({"model": get_model_state_dict(model)}, checkpoint_id=str(path),
+                 no_dist=not info.initialised)
     _barrier(info)
 
 
@@ -135,5 +153,6 @@ def load_weights(path: Path, model: torch.nn.Module, info: DistInfo) -> None:
     from torch.distributed.checkpoint.state_dict import get_model_state_dict, set_model_state_dict
 
     state = {"model": get_model_state_dict(model)}
-    dcp.load(state, checkpoint_id=str(path), no_dist=not info.initialised)
+    with _quiet_single_process(info):
+        dcp.load(state, checkpoint_id=str(path), no_dist=not info.initialised)
     set_model_state_dict(model, state["model"])

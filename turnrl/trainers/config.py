@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from turnrl.core.config import RunConfig, Section
+from turnrl.trainers.rejection import RejectionConfig
 
 
 class ModelConfig(Section):
@@ -24,8 +25,9 @@ class ModelConfig(Section):
     """Tiny model width."""
     layers: int = Field(2, ge=1)
     """Tiny model depth (decoder layers)."""
-    heads: int = Field(4, ge=1)
-    """Tiny model attention heads."""
+    heads: int = Field(2, ge=1)
+    """Tiny model attention heads (``hidden_size / heads`` must be >= 32, the narrowest head
+    vLLM's CPU attention accepts, so ``hf`` and ``vllm`` run the same model)."""
     random_init: bool = False
     """``hf`` only: build from the config with random weights (benchmarks without weights)."""
 
@@ -49,14 +51,16 @@ class LossConfig(Section):
     """Weight of the entropy bonus."""
     tis_cap: float | None = Field(None, gt=0)
     """Truncated importance weight ``min(pi_old / pi_rollout, cap)``; None disables. Needs
-    ``old_logprobs: recompute``."""
-    old_logprobs: Literal["rollout", "recompute"] = "rollout"
-    """PPO's ``pi_old``: the inference engine's log-probs, or a trainer forward pass before
-    the update."""
+    trainer-recomputed ``pi_old`` (``old_logprobs: recompute`` or ``auto``)."""
+    old_logprobs: Literal["auto", "rollout", "recompute"] = "auto"
+    """PPO's ``pi_old``: the inference engine's log-probs (``rollout``), or a trainer forward
+    pass before the update (``recompute``). ``auto`` recomputes unless the rollout ran with the
+    trainer's own numerics (the in-process ``hf`` backend, no mixed precision, no ``tis_cap``):
+    under bf16 mixed precision or another engine the two differ and the ratio would be off."""
 
     @model_validator(mode="after")
     def _tis_needs_recompute(self) -> LossConfig:
-        if self.tis_cap is not None and self.old_logprobs != "recompute":
+        if self.tis_cap is not None and self.old_logprobs == "rollout":
             raise ValueError("tis_cap needs old_logprobs: recompute (it compares trainer and "
                              "rollout log-probs)")
         return self
@@ -160,6 +164,32 @@ class LoggingConfig(Section):
     """Log to this Weights & Biases project (needs ``wandb`` installed and logged in)."""
 
 
+class MismatchConfig(Section):
+    """Rollout-vs-trainer log-prob mismatch (``turnrl.trainers.mismatch``): measured on every
+    iteration's response tokens before the update, logged as ``mismatch/*``; optionally used
+    to drop mismatched trajectories and turns from the loss (Dr. Kernel's rejection)."""
+
+    threshold: float = Field(0.1, gt=0)
+    """``|logp_trainer - logp_rollout|`` above which a token counts in ``mismatch/frac_over``."""
+    reject: bool = False
+    """Drop from the loss whole trajectories whose importance weight
+    ``exp(mean(logp_trainer - logp_rollout))`` leaves ``[low, high]``, and single turns with a
+    token below ``token_floor`` (``drkernel.mismatch_rejection``)."""
+    low: float = Field(0.999, gt=0)
+    """Smallest trajectory importance weight kept (``reject``)."""
+    high: float = Field(1.001, gt=0)
+    """Largest trajectory importance weight kept (``reject``)."""
+    token_floor: float = -9.210340371976182
+    """A turn with a token whose ``logp_trainer - logp_rollout`` is below this is dropped
+    (``reject``; default ``log(1e-4)``)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MismatchConfig:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must be <= high ({self.high})")
+        return self
+
+
 class TrainConfig(RunConfig):
     """A training run: the shared run sections plus the trainer's."""
 
@@ -177,3 +207,7 @@ class TrainConfig(RunConfig):
     """Checkpointing and resume."""
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     """Metric sinks."""
+    mismatch: MismatchConfig = Field(default_factory=MismatchConfig)
+    """Rollout-vs-trainer log-prob mismatch: measurement and optional rejection."""
+    rejection: RejectionConfig = Field(default_factory=RejectionConfig)
+    """Dr. Kernel's profiling rejection sampling (mismatch rejection: ``mismatch.reject``)."""

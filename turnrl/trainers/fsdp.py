@@ -104,29 +104,36 @@ class LogProbModel(nn.Module):
 
     ``forward(input_ids_BL, attention_mask_BL, targets_BL, mask_BL)`` returns ``(logp_BL,
     entropy_BL)`` with zeros where ``mask_BL`` is 0. Only masked positions reach the vocabulary
-    projection, so prompt tokens cost a transformer pass but no ``H x V`` matmul.
+    projection, so prompt tokens cost a transformer pass but no ``H x V`` matmul. A constant
+    logit factor of the model (Cohere, Granite) is folded into the temperature; soft-capped or
+    biased heads are refused at construction (``turnrl.trainers.logits``).
     """
 
     def __init__(self, lm: nn.Module, *, temperature: float = 1.0, kernel_backend: str = "auto"
                  ) -> None:
+        from turnrl.trainers.logits import logit_multiplier
+
         super().__init__()
         self.lm = lm
         self.temperature = temperature
         self.kernel_backend = kernel_backend
+        self.logit_multiplier = logit_multiplier(lm)
 
     def forward(self, input_ids_BL: torch.Tensor, attention_mask_BL: torch.Tensor,
                 targets_BL: torch.Tensor, mask_BL: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        from turnrl.kernels.fused import fused_logprob_entropy
+        from turnrl.kernels import integration
 
         base = self.lm.get_decoder() if hasattr(self.lm, "get_decoder") else self.lm.model
         hidden_BLH = base(input_ids=input_ids_BL, attention_mask=attention_mask_BL,
                           use_cache=False).last_hidden_state
         sel = mask_BL.bool()
-        hidden_NH = hidden_BLH[sel]
-        weight_VH = self.lm.get_output_embeddings().weight
-        logp_N, ent_N = fused_logprob_entropy(hidden_NH, weight_VH, targets_BL[sel],
-                                              self.temperature, backend=self.kernel_backend)
+        # the kernel's one documented entry point: it finds the LM head (tied or not), refuses
+        # a head it cannot reproduce, and gathers a sharded weight (turnrl.kernels.integration);
+        # a constant logit factor of the model is folded into the temperature (trainers.logits)
+        logp_N, ent_N = integration.logprob_entropy_from_hidden(
+            self.lm, hidden_BLH[sel], targets_BL[sel],
+            self.temperature / self.logit_multiplier, backend=self.kernel_backend)
         logp_BL = torch.zeros(mask_BL.shape, dtype=logp_N.dtype, device=logp_N.device)
         ent_BL = torch.zeros(mask_BL.shape, dtype=ent_N.dtype, device=ent_N.device)
         return logp_BL.masked_scatter(sel, logp_N), ent_BL.masked_scatter(sel, ent_N)

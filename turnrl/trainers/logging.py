@@ -58,9 +58,13 @@ class MetricsLogger:
                 log.exception("a turnrl_train_step_end observer failed at step %d", step)
 
     def close(self) -> None:
+        """Flush and close every sink; idempotent (also called when a run fails)."""
         if self._jsonl is not None:
             self._jsonl.close()
+            self._jsonl = None
         if self._tb is not None:
             self._tb.close()
+            self._tb = None
         if self._wandb is not None:
             self._wandb.finish()
+            self._wandb = None

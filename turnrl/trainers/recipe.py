@@ -18,7 +18,7 @@ How it departs from a textbook PPO loop:
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import json
 import random
 import time
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from turnrl.core.rollout import split_failed
 from turnrl.trainers import checkpoint
 from turnrl.trainers.batch import step_advantages, token_rows
 from turnrl.trainers.config import TrainConfig
@@ -40,7 +41,10 @@ from turnrl.trainers.fsdp import (
     shard,
 )
 from turnrl.trainers.logging import MetricsLogger
+from turnrl.trainers.mismatch import prepare_old_logprobs
 from turnrl.trainers.plots import write_learning_curve
+from turnrl.trainers.policies import rollout_policy
+from turnrl.trainers.rejection import profiling_keep
 from turnrl.trainers.sft import expert_groups, jsonl_groups, run_sft, successful_rows
 from turnrl.trainers.update import (
     StepStats,
@@ -49,16 +53,18 @@ from turnrl.trainers.update import (
     optimizer_step,
     ppo_token_loss,
 )
+from turnrl.trainers.weight_push import close_policy, push_weights
 
 
 def train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
     """Run the whole recipe; returns (and writes, on the main rank) ``summary.json``. Under
     torchrun the ranks leave the process group together at the end (``distributed``)."""
-    with distributed() as info:
-        return _train(cfg, run_dir, info)
+    with distributed() as info, contextlib.ExitStack() as cleanup:
+        return _train(cfg, run_dir, info, cleanup)
 
 
-def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
+def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.ExitStack
+           ) -> dict[str, Any]:
     from turnrl.core.host import get_host
 
     t_start = time.perf_counter()
@@ -68,7 +74,8 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
     host = get_host()
     lm, tokenizer = build_model(cfg, host)
-    policy = make_policy(lm, tokenizer, info)
+    policy = rollout_policy(cfg.policy, lm, tokenizer, info.device, run_dir)
+    cleanup.callback(close_policy, policy)  # a vLLM engine holds threads and memory
     model = shard(LogProbModel(lm, temperature=cfg.policy.sampling.temperature or 1.0,
                                kernel_backend=cfg.trainer.kernel_backend), info,
                   mixed_precision=cfg.trainer.mixed_precision,
@@ -78,6 +85,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
     logger = MetricsLogger(run_dir, tensorboard=cfg.logging.tensorboard,
                            wandb_project=cfg.logging.wandb_project, enabled=info.is_main,
                            host=host, config=cfg.model_dump(mode="json"))
+    cleanup.callback(logger.close)  # also when the run fails
     ckpt_dir = run_dir / "checkpoints"
     pad_id = tokenizer.pad_token_id or 0
 
@@ -122,18 +130,23 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
         t0 = time.perf_counter()
         rng = random.Random(f"turnrl/train/{cfg.seed}/{it}")
         tasks = rng.sample(train_tasks, min(cfg.rollout.groups, len(train_tasks)))
-        groups = rollout(policy, tasks[info.rank::info.world], cfg, host,
+        played = rollout(policy, tasks[info.rank::info.world], cfg, host,
                          seed=cfg.seed * 1_000_003 + it, group_size=cfg.rollout.group_size)
+        groups, dropped = split_failed(played)  # estimators compare whole groups only
         t1 = time.perf_counter()
         adv, batch = step_advantages(groups, cfg.advantage.name, cfg.advantage.params)
-        rows = token_rows(groups, adv)
+        keep, prs = profiling_keep(groups, cfg.rejection.profiling,  # Dr. Kernel PRS
+                                   np.random.default_rng([cfg.seed, it, info.rank]))
+        rows = token_rows(groups, adv, keep=keep)
         if cfg.trainer.skip_zero_advantage:
             rows = [r for r in rows if r.advantage != 0.0]
         stats = ppo_update(model, optimizer, scheduler, ref_model, rows, cfg, info, pad_id)
+        stats |= prs
         t2 = time.perf_counter()
         push_weights(model, policy)
         t3 = time.perf_counter()
-        metrics = episode_metrics(groups, info) | stats | audit(batch, adv)
+        metrics = episode_metrics(played, info) | failure_metrics(played, dropped, info) \
+            | stats | audit(batch, adv)
         metrics |= {"time/rollout_s": t1 - t0, "time/train_s": t2 - t1, "time/sync_s": t3 - t2,
                     "tokens_per_s": stats["tokens"] * cfg.trainer.ppo_epochs / max(t2 - t1, 1e-9),
                     "lr": scheduler.get_last_lr()[0]}
@@ -141,8 +154,11 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
             last_eval = (it, evaluate(policy, cfg, host, info, f"it{it}"))
             metrics["eval/success"] = last_eval[1]["mean"]
         logger.log(it, metrics)
+        if metrics["groups/dropped"]:
+            say(info, dropped_note(it, metrics, dropped))
         say(info, f"iter {it}: success {metrics['success']:.2f} reward "
                   f"{metrics['reward']:.2f} loss {metrics['loss']:+.4f} "
+                  f"|dlogp| {metrics.get('mismatch/mean_abs', 0.0):.1e} "
                   f"({t1 - t0:.1f}s rollout, {t2 - t1:.1f}s train)")
         if cfg.checkpoint.every and it % cfg.checkpoint.every == 0:
             checkpoint.save(ckpt_dir, it, model=model, optimizer=optimizer, scheduler=scheduler,
@@ -161,9 +177,10 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo) -> dict[str, Any]:
     summary["world_size"] = info.world
     summary["eval_panel"] = {"split": cfg.eval.panel or cfg.env.eval_split,
                              "tasks": len(eval_panel(cfg, host)), "seeds": list(cfg.eval.seeds)}
+    final_weights = full_state_dict(model)  # collective: every rank takes part
     if info.is_main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-        export(policy, tokenizer, run_dir / "final")
+        export(model, final_weights, tokenizer, run_dir / "final")
     logger.close()
     if info.is_main and (plot := write_learning_curve(run_dir)) is not None:
         say(info, f"learning curve: {plot}")
@@ -220,16 +237,11 @@ def init_source(cfg: TrainConfig) -> Path | None:
 
 def build_model(cfg: TrainConfig, host: Any) -> tuple[torch.nn.Module, Any]:
     """The causal LM to train and its tokenizer (``model.source``)."""
-    from turnrl.core.config import ConfigError
-
-    if cfg.policy.backend != "hf":
-        raise ConfigError(f"policy.backend: got {cfg.policy.backend!r}, the trainer needs the "
-                          "in-process 'hf' backend (it shares weights with the trainer)")
     if cfg.model.source == "tiny":
         from turnrl.inference.tiny import build_tiny
 
         lm, tok = build_tiny(cfg.env.name, seed=cfg.seed, hidden_size=cfg.model.hidden_size,
-                             layers=cfg.model.layers, host=host,
+                             layers=cfg.model.layers, heads=cfg.model.heads, host=host,
                              env_options=dict(cfg.env.options),
                              task_options=dict(cfg.env.task_options))
     else:
@@ -241,13 +253,6 @@ def build_model(cfg: TrainConfig, host: Any) -> tuple[torch.nn.Module, Any]:
         else:
             lm = AutoModelForCausalLM.from_pretrained(cfg.policy.model, dtype=torch.float32)
     return lm.train(), tok
-
-
-def make_policy(lm: torch.nn.Module, tokenizer: Any, info: DistInfo) -> Any:
-    """An ``hf`` policy on a private copy of the weights (the trainer's copy gets sharded)."""
-    from turnrl.inference.hf import HFPolicy
-
-    return HFPolicy(copy.deepcopy(lm).eval().to(info.device), tokenizer)
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> tuple[Any, Any]:
@@ -284,11 +289,6 @@ def make_reference(model: LogProbModel, cfg: TrainConfig, info: DistInfo, path: 
     return ref.eval()
 
 
-def push_weights(model: LogProbModel, policy: Any) -> None:
-    """Gather full weights (collective) and load them into the inference backend."""
-    policy.load_weights(full_state_dict(model))
-
-
 def rollout_config(cfg: TrainConfig, seed: int) -> Any:
     from turnrl.core.context import DEFAULT_TEMPLATE
     from turnrl.core.policy import SamplingParams
@@ -308,12 +308,12 @@ def rollout_config(cfg: TrainConfig, seed: int) -> Any:
 
 def rollout(policy: Any, tasks: list[Any], cfg: TrainConfig, host: Any, *, seed: int,
             group_size: int) -> list[Any]:
-    """Play ``group_size`` episodes per task; groups with a failed episode are dropped."""
-    from turnrl.core.rollout import run_groups_sync, split_failed
+    """Play ``group_size`` episodes per task: every group, failed episodes included (the
+    caller decides: training drops a group with a failure, evaluation counts it as lost)."""
+    from turnrl.core.rollout import run_groups_sync
 
-    groups = run_groups_sync(cfg.env.name, tasks, policy, group_size=group_size,
-                             config=rollout_config(cfg, seed), host=host)
-    return split_failed(groups)[0]
+    return run_groups_sync(cfg.env.name, tasks, policy, group_size=group_size,
+                           config=rollout_config(cfg, seed), host=host)
 
 
 def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
@@ -324,19 +324,38 @@ def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
 
 def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str
              ) -> dict[str, Any]:
-    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed."""
+    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed;
+    plus the mean episode return the same way (``score_*``: WebShop's task score, where
+    success, a perfect score, is rare for small models).
+
+    Wins over *every* episode of the panel: a failed episode (timeout, env or policy error)
+    counts as a failure, exactly as ``turnrl eval`` counts it, so an outage cannot raise the
+    number. ``failed`` says how many episodes (over all seeds) failed that way.
+    """
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
     panel = eval_panel(cfg, host)
-    per_seed = []
+    per_seed, scores, failed = [], [], 0.0
     for seed in cfg.eval.seeds:
         groups = rollout(policy, panel[info.rank::info.world], cfg, host,
                          seed=10_000_019 + seed, group_size=1)
-        won = sum(e.won for g in groups for e in g.episodes)
-        counts = all_reduce_sum(torch.tensor([float(won), float(len(groups))]), info)
+        eps = [e for g in groups for e in g.episodes]
+        won = sum(e.won and e.status not in FAILED_STATUSES for e in eps)
+        bad = sum(e.status in FAILED_STATUSES for e in eps)
+        ret = sum(e.total_reward for e in eps)
+        counts = all_reduce_sum(torch.tensor([float(won), float(len(eps)), float(bad),
+                                              float(ret)], dtype=torch.float64), info)
         per_seed.append(float(counts[0] / max(counts[1].item(), 1.0)))
+        scores.append(float(counts[3] / max(counts[1].item(), 1.0)))
+        failed += float(counts[2])
     result = {"mean": float(np.mean(per_seed)), "std": float(np.std(per_seed)),
-              "per_seed": per_seed}
-    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f} "
-              f"({len(panel)} tasks x {len(per_seed)} seeds)")
+              "per_seed": per_seed, "failed": int(failed),
+              "score_mean": float(np.mean(scores)), "score_std": float(np.std(scores)),
+              "score_per_seed": scores}
+    note = f", {int(failed)} episodes failed with an error (counted as lost)" if failed else ""
+    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f}, "
+              f"return {result['score_mean']:.3f} ± {result['score_std']:.3f} "
+              f"({len(panel)} tasks x {len(per_seed)} seeds{note})")
     return result
 
 
@@ -374,10 +393,7 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     parts = [order[k::cfg.trainer.mini_batches] for k in range(cfg.trainer.mini_batches)]
     batches = [micro_batches(rows, part, cfg.trainer.micro_batch_tokens, info, pad_id)
                for part in parts]
-    if cfg.loss.old_logprobs == "recompute":
-        for mbs in batches:
-            for mb, old in zip(mbs, logprobs(model, mbs), strict=True):
-                mb.old_logp_BL = old
+    measured = prepare_old_logprobs(model, batches, rows, cfg, info)  # pi_old, mismatch/*
     refs = [logprobs(ref_model, mbs) if ref_model is not None else None for mbs in batches]
     token_loss = ppo_token_loss(cfg.loss)
     history: list[StepStats] = []
@@ -391,17 +407,51 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
     return {"loss": first["loss"], "loss_last": last["loss"], "grad_norm": last["grad_norm"],
             "tokens": first["tokens"], "clip_frac": last.get("clip_frac", 0.0),
             "entropy": first.get("entropy", 0.0), "approx_kl": last.get("approx_kl", 0.0),
-            "kl": last.get("kl", 0.0)}
+            "kl": last.get("kl", 0.0)} | measured
 
 
 def episode_metrics(groups: list[Any], info: DistInfo) -> dict[str, float]:
+    """Success, reward, length and invalid-action rate over every episode played (a failed
+    episode counts as not won)."""
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
     eps = [e for g in groups for e in g.episodes]
-    totals = torch.tensor([len(eps), sum(e.won for e in eps), sum(e.total_reward for e in eps),
+    won = sum(e.won and e.status not in FAILED_STATUSES for e in eps)
+    totals = torch.tensor([len(eps), won, sum(e.total_reward for e in eps),
                            sum(len(e.steps) for e in eps),
                            sum(not s.valid for e in eps for s in e.steps)], dtype=torch.float64)
     n, won, reward, steps, invalid = all_reduce_sum(totals, info).tolist()
     return {"episodes": n, "success": won / max(n, 1), "reward": reward / max(n, 1),
             "episode_len": steps / max(n, 1), "invalid_frac": invalid / max(steps, 1)}
+
+
+def failure_metrics(played: list[Any], dropped: list[Any], info: DistInfo
+                    ) -> dict[str, float]:
+    """``episodes/failed`` and ``groups/dropped`` (summed over ranks), and the dropped share."""
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
+    failed = sum(e.status in FAILED_STATUSES for g in played for e in g.episodes)
+    totals = all_reduce_sum(torch.tensor([float(failed), float(len(dropped)),
+                                          float(len(played))], dtype=torch.float64), info)
+    failed_n, dropped_n, groups_n = totals.tolist()
+    return {"episodes/failed": failed_n, "groups/dropped": dropped_n,
+            "groups/dropped_frac": dropped_n / max(groups_n, 1.0)}
+
+
+def dropped_note(it: int, metrics: dict[str, float], dropped: list[Any]) -> str:
+    """The audit's line when groups were dropped: the batch is then biased towards the tasks
+    that did not fail (e.g. the easy ones, when hard ones time out), so say so, with why."""
+    from collections import Counter
+
+    from turnrl.core.rollout_progress import FAILED_STATUSES
+
+    reasons = Counter(f"{e.status}: {e.error}"[:120] for g in dropped for e in g.episodes
+                      if e.status in FAILED_STATUSES)
+    top = "; ".join(f"{n} x {text}" for text, n in reasons.most_common(2))
+    return (f"iter {it}: audit: dropped {metrics['groups/dropped']:.0f} group(s) "
+            f"({metrics['groups/dropped_frac']:.0%}) with a failed episode "
+            f"({metrics['episodes/failed']:.0f} failed); the update saw only tasks that did not "
+            f"fail, so it is biased towards them ({top})")
 
 
 def audit(batch: Any, adv: np.ndarray) -> dict[str, float]:
@@ -410,8 +460,18 @@ def audit(batch: Any, adv: np.ndarray) -> dict[str, float]:
     return audit_advantages(batch, adv) if len(batch) else {}
 
 
-def export(policy: Any, tokenizer: Any, out: Path) -> None:
-    """The final weights as a Hugging Face directory (``turnrl eval --policy hf:DIR``)."""
-    policy.model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+def export(model: LogProbModel, weights: dict[str, torch.Tensor], tokenizer: Any,
+           out: Path) -> None:
+    """The final weights as a Hugging Face directory (``turnrl eval --policy hf:DIR``), from
+    the trainer's gathered state dict (whatever backend played the rollouts)."""
+    from transformers import AutoModelForCausalLM
 
+    with torch.random.fork_rng(devices=[]):
+        lm = AutoModelForCausalLM.from_config(model.lm.config)
+    missing, unexpected = lm.load_state_dict(weights, strict=False)
+    tied = {"lm_head.weight"} if getattr(lm.config, "tie_word_embeddings", False) else set()
+    if unexpected or set(missing) - tied:
+        raise RuntimeError(f"export: missing {sorted(set(missing) - tied)}, "
+                           f"unexpected {sorted(unexpected)}")
+    lm.save_pretrained(out)
+    tokenizer.save_pretrained(out)

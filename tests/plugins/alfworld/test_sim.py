@@ -30,7 +30,9 @@ def test_make_defaults_to_sim_and_conforms():
     env = turnrl.make("alfworld")
     assert isinstance(env, AlfworldSim)
     assert isinstance(env, Env)
-    assert type(turnrl.make("alfworld", backend="textworld")).__name__ == "AlfworldTextWorld"
+    real = turnrl.make("alfworld", backend="textworld")  # blocking: runs on a worker thread
+    assert type(real).__name__ == "OffLoopEnv"
+    assert type(real.env).__name__ == "AlfworldTextWorld"
     spec = turnrl.get_host().env("alfworld")
     assert spec.splits == ("train", "valid_seen", "valid_unseen")
 

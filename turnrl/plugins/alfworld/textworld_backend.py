@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from turnrl.plugins.alfworld import text
 from turnrl.plugins.alfworld.sim import MAX_STEPS, reward_scale
 
 INSTALL_HINT = "pip install turnrl[alfworld]"
+ENGINE_LOCK = threading.Lock()
+"""Serialises TextWorld engine calls across worker threads (its parser is not thread-safe)."""
 
 
 def _engine() -> Any:
@@ -49,7 +52,18 @@ def game_source(task: Task) -> Any:
 
 
 class AlfworldTextWorld:
-    """Async ``Env`` over the real engine; same options and info keys as ``AlfworldSim``."""
+    """Async ``Env`` over the real engine; same options and info keys as ``AlfworldSim``.
+
+    The engine is synchronous (~0.7 s per reset, ~0.2 s per step), so the class declares
+    ``blocking``: ``turnrl.make`` / the rollout run each instance on a worker thread of its own
+    (``turnrl.core.offload``) and the event loop stays free (timeouts fire, the model batches).
+    TextWorld's PDDL parser (tatsu) is not thread-safe -- two threads loading games at once fail
+    with ``FailedToken`` -- so engine calls hold one process-wide lock; the engine is pure
+    Python under the GIL, so running its calls one at a time costs no throughput
+    (``benchmarks/rollout_blocking.py``).
+    """
+
+    blocking = True
 
     def __init__(self, *, max_steps: int = MAX_STEPS, reward: str = "score",
                  put_verb: str = "move", accept_legacy_put: bool = True) -> None:
@@ -70,11 +84,12 @@ class AlfworldTextWorld:
     async def reset(self, task: Task, *, seed: int | None = None) -> Observation:
         if self.closed:
             raise RuntimeError("AlfworldTextWorld.reset called after close()")
-        if self._env is None:
-            self._env = _engine()
-        self._env.load(game_source(task))
-        self._task = task
-        self._state = self._env.reset()
+        with ENGINE_LOCK:
+            if self._env is None:
+                self._env = _engine()
+            self._env.load(game_source(task))
+            self._task = task
+            self._state = self._env.reset()
         self.t = 0
         return self._observe()
 
@@ -88,7 +103,8 @@ class AlfworldTextWorld:
             alias = text.canonical_put(command, "move")
             command = alias if alias in admissible else command
         valid = command in admissible
-        self._state, _, _ = self._env.step(command)
+        with ENGINE_LOCK:
+            self._state, _, _ = self._env.step(command)
         won = bool(self._state["won"])
         assert self._task is not None
         return Transition(
@@ -99,7 +115,8 @@ class AlfworldTextWorld:
 
     async def close(self) -> None:
         if self._env is not None and not self.closed:
-            self._env.close()
+            with ENGINE_LOCK:
+                self._env.close()
         self.closed = True
 
     def _observe(self) -> Observation:

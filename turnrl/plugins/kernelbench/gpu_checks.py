@@ -1,0 +1,126 @@
+"""The kernel environment's GPU checks, as one function a GPU machine (or suite) can call.
+
+    python -m turnrl.plugins.kernelbench.gpu_checks --out kernel_gpu.json [--sandbox local]
+    python -m turnrl.plugins.kernelbench.gpu_checks --device cpu --problems l1-relu   # dry run
+
+1. Every shipped expert at ``gpu`` scale on CUDA: correct, not a decoy, no finding; its timed
+   speedup over eager PyTorch and its profiler time coverage.
+2. At least one fusion problem whose expert beats eager PyTorch with real CUDA-event timing.
+3. A decoy the launch hook cannot see but the profiler can: it "launches" its own Triton kernel
+   on an empty grid (Triton skips the CUDA launch), and PyTorch does the work.
+4. The coverage numbers (own-kernel share of GPU kernel time) for every expert.
+
+Only code written here runs (the experts and the decoy), so ``sandbox="local"`` (no isolation)
+is allowed; a bwrap sandbox needs the GPU device nodes bound into it. ``--device cpu`` runs the
+same code path at ``cpu`` scale under the Triton interpreter (``benchmarks/gpu_suite.py
+--dry-run``): correctness only, no timing, coverage or profiler decoy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from turnrl.plugins.kernelbench.evaluate import aevaluate, resolve_sandbox
+from turnrl.plugins.kernelbench.problems import expert_source, shipped_problem, shipped_problems
+
+PROFILER_DECOY = '''```python
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def relu_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n)
+    tl.store(out_ptr + offs, tl.maximum(x, 0.0), mask=offs < n)
+
+
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x):
+        out = torch.empty_like(x)
+        relu_kernel[(0,)](x, out, 0, BLOCK=1024)  # an empty grid: nothing reaches the GPU
+        return x.clamp_min(0.0)
+```'''
+
+
+async def _experts(sandbox: Any, problems: list[Any], reps: int, device: str
+                   ) -> list[dict[str, Any]]:
+    gate = asyncio.Semaphore(1)  # one GPU: timings must not overlap
+    out = []
+    for problem in problems:
+        answer = f"```python\n{expert_source(problem.id)}```"
+        ev = await aevaluate(problem.source, answer, sandbox=sandbox, trusted=True,
+                             device=device, reps=reps, timeout_s=900, gate=gate)
+        r = ev.result
+        out.append({"id": problem.id, "category": problem.category, "correct": r.correct,
+                    "decoy": r.decoy, "hacks": r.hacks, "speedup": r.speedup,
+                    "runtime_ms": r.runtime_ms, "ref_runtime_ms": r.ref_runtime_ms,
+                    "coverage": r.coverage, "feedback": r.feedback if not r.correct else ""})
+    return out
+
+
+def run_gpu_checks(*, sandbox: str | Any = "local", problems: list[str] | None = None,
+                   reps: int = 20, device: str = "cuda") -> dict[str, Any]:
+    """Run the checks above; returns a JSON-safe report with ``passed`` per check.
+    ``device="cpu"``: the experts' correctness at ``cpu`` scale only (a dry run)."""
+    box = resolve_sandbox(sandbox, trusted=True)
+    scale = "gpu" if device == "cuda" else "cpu"
+    chosen = [p for p in shipped_problems(scale) if problems is None or p.id in problems]
+    experts = asyncio.run(_experts(box, chosen, reps, device))
+    if device != "cuda":
+        return {"experts": experts, "device": device,
+                "passed": {"experts_correct_at_cpu_scale": all(
+                    e["correct"] and not e["decoy"] and not e["hacks"] for e in experts)}}
+    decoy = asyncio.run(aevaluate(shipped_problem("l1-relu", "gpu").source, PROFILER_DECOY,
+                                  sandbox=box, trusted=True, device="cuda", reps=reps,
+                                  timeout_s=900)).result
+    fusion_wins = [e["id"] for e in experts if e["category"] == "fusion"
+                   and e["correct"] and (e["speedup"] or 0) > 1.0]
+    return {
+        "experts": experts, "device": device,
+        "profiler_decoy": {"decoy": decoy.decoy, "hacks": decoy.hacks,
+                           "feedback": decoy.feedback},
+        "passed": {
+            "experts_correct_at_gpu_scale": all(e["correct"] and not e["decoy"]
+                                                and not e["hacks"] for e in experts),
+            "fusion_expert_beats_eager": bool(fusion_wins),
+            "profiler_catches_decoy": decoy.decoy and "profiler_decoy" in decoy.hacks,
+            "coverage_measured": all(e["coverage"] is not None for e in experts
+                                     if e["correct"]),
+        },
+        "fusion_wins": fusion_wins,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="kernel environment GPU checks")
+    parser.add_argument("--sandbox", default="local")
+    parser.add_argument("--problems", nargs="*", help="problem ids (default: all 50)")
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--out", default="kernel_gpu.json")
+    parser.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
+                        help="cpu: a dry run of the same path (correctness at cpu scale)")
+    args = parser.parse_args()
+    report = run_gpu_checks(sandbox=args.sandbox, problems=args.problems, reps=args.reps,
+                            device=args.device)
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+    for e in report["experts"]:
+        speed = f"{e['speedup']:.2f}x" if e["speedup"] else "-"
+        cover = f"{100 * e['coverage']:.0f}%" if e["coverage"] is not None else "-"
+        print(f"{e['id']:26s} {'ok ' if e['correct'] else 'BAD'} speedup {speed:>7s} "
+              f"coverage {cover:>5s}")
+    print(json.dumps(report["passed"], indent=2))
+    raise SystemExit(0 if all(report["passed"].values()) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Model(nn.Module):
+    """Layer normalisation with a learned scale and shift, then ReLU."""
+
+    def __init__(self, features: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.randn(features))
+        self.bias = nn.Parameter(torch.randn(features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, self.eps)
+        return torch.relu(h)
+
+
+batch_size = 4096
+features = 4096
+
+
+def get_inputs():
+    x = torch.randn(batch_size, features)
+    return [x]
+
+
+def get_init_inputs():
+    return [features]

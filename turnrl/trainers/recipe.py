@@ -19,6 +19,7 @@ How it departs from a textbook PPO loop:
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import random
 import time

@@ -152,12 +152,16 @@ def test_bad_arguments_exit_2_with_one_line() -> None:
 
 @pytest.mark.slow
 def test_quick_study_end_to_end(tmp_path: Path) -> None:
-    cmd = [sys.executable, str(BENCH / "estimators.py"), "--quick", "--out", str(tmp_path)]
-    first = subprocess.run(cmd, capture_output=True, text=True, timeout=3000, cwd=ROOT)
+    # two of the six estimators (GRPO, the baseline every row is paired with, and HGPO, the
+    # quickstart's): 10 short jobs, about a minute on two cores; the plain --quick runs all 26
+    # (benchmarks/RESULTS.md gives its wall time)
+    cmd = [sys.executable, str(BENCH / "estimators.py"), "--quick", "--estimators", "grpo",
+           "hgpo", "--out", str(tmp_path)]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     results = json.loads((tmp_path / "toy-env" / "results.json").read_text())
     rows = results["rows"]
-    assert len(rows) == 12
+    assert len(rows) == 4
     assert {r["setting"] for r in rows} == {"reference", "shared"}
     assert sum(r["quickstart"] for r in rows) == 1
     post_sft: dict[int, set[float]] = {}
@@ -174,9 +178,9 @@ def test_quick_study_end_to_end(tmp_path: Path) -> None:
         assert (tmp_path / "toy-env" / f"estimators_toy-env_quick_{kind}.png").stat().st_size
     assert "vs GRPO" in first.stdout
 
-    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "26 already done" in again.stdout
+    assert "10 already done" in again.stdout
     assert json.loads((tmp_path / "toy-env" / "results.json").read_text())["rows"] == rows
 
 

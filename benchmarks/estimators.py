@@ -2,6 +2,7 @@
 
     python benchmarks/estimators.py --env toy-env                 # 5 seeds x 12 settings
     python benchmarks/estimators.py --env alfworld                # 3 seeds x 12 settings
+    python benchmarks/estimators.py --env webshop                 # 3 seeds x 12 settings
     python benchmarks/estimators.py --quick                       # a few minutes, tested in CI
     python benchmarks/estimators.py --env toy-env --report-only   # table + plots from OUT
     python benchmarks/estimators.py --env alfworld --write-claims # + the quickstart header
@@ -23,8 +24,8 @@ with rich. A job whose run dir already holds a finished run with the same argume
 skipped, so an interrupted study continues where it stopped (long ALFWorld runs also
 checkpoint and resume). Output: ``OUT/<env>/{sft,rl}/...`` run dirs, ``OUT/<env>/results.json``
 and ``results.md``; plots in ``--plots`` (default ``benchmarks/plots``; ``--quick`` keeps
-everything under ``OUT``). To add an environment (e.g. WebShop small), add one ``StudyEnv``
-line to ``STUDIES`` naming its quickstart config.
+everything under ``OUT``). To add an environment, add one ``StudyEnv``
+line to ``STUDIES`` naming its quickstart config (``--env webshop`` needs the ``webshop`` extra).
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ STUDIES: dict[str, StudyEnv] = {
                          checkpoint_every=25,
                          quick=("trainer.iterations=2", "rollout.groups=2", "sft.steps=20",
                                 "sft.episodes=16", "eval.max_tasks=6", "eval.seeds=[0]")),
+    # ~85 min per run on the shared 2-core CPU (webshop_tiny.yaml's header): not run yet
+    "webshop": StudyEnv("turnrl/tasks/webshop_tiny.yaml", seeds=3, eval_every=5,
+                        checkpoint_every=5,
+                        quick=("trainer.iterations=2", "rollout.groups=2", "sft.steps=20",
+                               "sft.episodes=16", "eval.max_tasks=6", "eval.seeds=[0]")),
 }
 
 

@@ -135,11 +135,9 @@ def test_every_setting_validates_and_one_is_the_quickstart(study) -> None:  # ty
         shipped = load_config(str(ROOT / spec.config), [], model=TrainConfig).advantage
         same = [s for s in study.SETTINGS if s.estimator == shipped.name
                 and study.same_params(s, shipped.params)]
-        # the quickstarts' claims come from their row; another env may have none, never two
-        if env in ("toy-env", "alfworld"):
-            assert len(same) == 1, env
-        else:
-            assert len(same) <= 1, env
+        # each env's quickstart claims come from its row (WebShop's GiGPO = GiGPO shared)
+        assert len(same) == 1, env
+    assert set(study.STUDIES) == {"toy-env", "alfworld", "webshop"}
 
 
 def test_bad_arguments_exit_2_with_one_line() -> None:

@@ -162,12 +162,16 @@ class Job:
 
 
 def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: list[Setting],
-         quick: bool) -> tuple[list[Job], dict[tuple[str, str, int], Job]]:
+         quick: bool, first_seeds: int | None = None
+         ) -> tuple[list[Job], dict[tuple[str, str, int], Job]]:
     """SFT jobs (one per seed) and RL jobs (one per setting and seed), RL after its SFT.
 
     Order (the order jobs start in): every SFT job, then the RL jobs setting by setting --
     the shared settings first, each estimator over all its seeds -- so a study stopped early
-    leaves whole rows (every seed of a setting), the quickstart's among the first."""
+    leaves whole rows (every seed of a setting), the quickstart's among the first. With
+    ``first_seeds`` K, each kind's settings first run seeds 0..K-1, then their other seeds: a
+    study stopped early then has every estimator at K seeds rather than some at all seeds and
+    others at none."""
     from turnrl.core.config import load_config
     from turnrl.trainers.config import TrainConfig
 
@@ -195,7 +199,9 @@ def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: li
                        *last], iterations, after=sft)
             rl[(s.estimator, s.kind, seed)] = job
     first = {kind: i for i, kind in enumerate(PRIORITY)}
-    order = sorted(rl, key=lambda k: (first[k[1]], ESTIMATORS.index(k[0]), k[2]))
+    late = first_seeds if first_seeds is not None else len(seeds)
+    order = sorted(rl, key=lambda k: (first[k[1]], seeds.index(k[2]) >= late,
+                                      ESTIMATORS.index(k[0]), k[2]))
     return jobs + [rl[k] for k in order], rl
 
 
@@ -342,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--estimators", nargs="+", choices=ESTIMATORS, default=list(ESTIMATORS))
     p.add_argument("--settings", nargs="+", choices=KINDS, default=list(KINDS))
     p.add_argument("--jobs", type=int, default=2, help="runs at a time (one per core)")
+    p.add_argument("--first-seeds", type=int, metavar="K",
+                   help="run every setting's first K seeds before any setting's others")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "estimators")
     p.add_argument("--plots", type=Path, help="plot directory (default benchmarks/plots; "
                    "--quick: OUT)")
@@ -352,8 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     study = STUDIES[args.env]
     seeds = args.seeds if args.seeds is not None else (2 if args.quick else study.seeds)
-    if seeds < 1 or args.jobs < 1:
-        print("estimators: --seeds and --jobs must be >= 1", file=sys.stderr)
+    if seeds < 1 or args.jobs < 1 or (args.first_seeds is not None and args.first_seeds < 1):
+        print("estimators: --seeds, --jobs and --first-seeds must be >= 1", file=sys.stderr)
         return 2
     if args.quick and args.write_claims:
         print("estimators: --write-claims needs the full study, not --quick", file=sys.stderr)
@@ -361,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = [s for s in SETTINGS if s.estimator in args.estimators and s.kind in args.settings]
     out = args.out.resolve()
     jobs, rl = plan(args.env, study, out, seeds=list(range(seeds)), settings=settings,
-                    quick=args.quick)
+                    quick=args.quick, first_seeds=args.first_seeds)
     t0 = time.perf_counter()
     if not args.report_only:
         run_jobs(jobs, args.jobs)

@@ -121,6 +121,15 @@ def test_plan_forks_every_estimator_from_its_seeds_sft(study, tmp_path: Path) ->
     assert [j.name for j in jobs[:4]] == ["sft seed 0", "sft seed 1", "grpo shared seed 0",
                                           "grpo shared seed 1"]
     assert jobs[-1].name == "trloo reference seed 1"
+    # --first-seeds 1: every shared setting's seed 0, then their seed 1, then the reference ones
+    jobs, _ = study.plan("toy-env", study.STUDIES["toy-env"], tmp_path, seeds=[0, 1],
+                         settings=list(study.SETTINGS), quick=False, first_seeds=1)
+    names = [j.name for j in jobs[2:]]
+    shared = [s.estimator for s in study.SETTINGS if s.kind == "shared"]
+    assert names[:6] == [f"{e} shared seed 0" for e in shared]
+    assert names[6:12] == [f"{e} shared seed 1" for e in shared]
+    assert names[12] == "grpo reference seed 0"
+    assert len(names) == len(set(names)) == 2 * len(study.SETTINGS)
 
 
 def test_every_setting_validates_and_one_is_the_quickstart(study) -> None:  # type: ignore[no-untyped-def]

@@ -375,8 +375,10 @@ def main(argv: list[str] | None = None) -> int:
         run_jobs(jobs, args.jobs)
     wall = time.perf_counter() - t0
     rows = collect(args.env, study, out, rl, settings)
-    title = (f"{args.env}: held-out success by estimator, {seeds} training seeds"
-             f"{' (--quick)' if args.quick else ''}")
+    counts = sorted({len(r.runs) for r in rows if r.runs}) or [0]
+    n_seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    title = (f"{args.env}: held-out success by estimator, {n_seeds} training seeds"
+             f"{' per row' if len(counts) > 1 else ''}{' (--quick)' if args.quick else ''}")
     report.print_table(rows, title)
     plots = args.plots or (out / args.env if args.quick else ROOT / "benchmarks" / "plots")
     stem = f"estimators_{args.env}{'_quick' if args.quick else ''}"

@@ -226,7 +226,8 @@ def plot_curves(rows: Sequence[Row], settings: Sequence[str], title: str, out: P
         ax.set_title(f"{setting} setting")
         ax.set_xlabel("RL iteration (0 = the shared post-SFT checkpoint)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
+        if ax.get_legend_handles_labels()[0]:  # a setting with no finished run: no legend
+            ax.legend(fontsize=8, loc="lower right")
     axes[0].set_ylabel("held-out success (mean ± std over training seeds)")
     fig.suptitle(title)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,10 @@ learning curve. Each estimator runs twice: with the settings of its paper or ref
 (``reference``, sources below) and with one ``shared`` setting that puts all six on the same
 footing (mean-centred, no std division, invalid-action penalty 0.1 where the estimator has one,
 gamma 0.95 where it discounts, each trajectory counted once). The row that equals the shipped
-quickstart's own estimator (HGPO ``mean_norm`` = HGPO shared) is marked ``*``: its numbers are
-the quickstart's claims (``--write-claims`` writes them into the config's header).
+quickstart's own estimator (HGPO ``mean_norm`` = HGPO shared) is marked ``*``: the quickstart's
+recipe over several training seeds (``--write-claims`` writes them into the config's header).
+A fork is not bit-identical to the uninterrupted quickstart over a whole run: toy seed 0 matched
+it through RL iteration 33, then drifted at float level (0.823 vs 0.812 post-RL).
 
 Jobs are subprocesses (``turnrl train``), ``--jobs`` at a time (2: one per core) with
 ``trainer.threads=1``, so results do not depend on how many run together; progress shows

@@ -207,3 +207,20 @@ def test_a_finished_run_is_redone_when_its_config_changes(study, tmp_path: Path)
     assert not job.finished_before()
     other = study.Job("x", run_dir, [str(config), "--run-dir", str(run_dir), "seed=2"], 60)
     assert not other.finished_before()
+
+
+def test_quickstart_claims_are_the_kept_study_results(study, rep) -> None:  # type: ignore[no-untyped-def]
+    """A config's measured block is exactly what --write-claims makes of the results it kept
+    (benchmarks/results/): nobody edited the numbers by hand."""
+    checked = 0
+    for env, spec in study.STUDIES.items():
+        kept = ROOT / "benchmarks" / "results" / f"estimators_{env}.json"
+        if not kept.exists():
+            continue
+        results = json.loads(kept.read_text())
+        row = next(r for r in results["rows"] if r["quickstart"] and r["runs"])
+        expected = rep.claim_lines(env, row, results["versions"], results["machine"],
+                                   results["date"])
+        assert rep.read_block((ROOT / spec.config).read_text(encoding="utf-8")) == expected
+        checked += 1
+    assert checked >= 1  # the toy study's claims are kept

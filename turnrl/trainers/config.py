@@ -143,6 +143,16 @@ class CheckpointConfig(Section):
     """Complete checkpoints to keep."""
     resume: bool = True
     """Resume from the last complete checkpoint in the run directory when there is one."""
+    init_from: str | None = None
+    """Start this run from another run's checkpoint instead of warm-starting: a
+    ``step_NNNNNN`` directory, or a run directory (or its ``checkpoints`` directory), meaning
+    its latest complete checkpoint. The run continues that checkpoint as a fork: weights, RNG
+    state, optimizer state if it has one (with its learning rate) and the iteration counter come
+    from it, SFT is skipped, and its held-out evaluations (``pre_sft``/``post_sft``) are copied
+    into this run's summary. Env, policy, model and seed must match the checkpoint's run (the
+    tiny model's tokenizer depends on them). A checkpoint in this run's own directory still wins
+    (resume). Typical use: one SFT run with ``trainer.iterations=0 checkpoint.every=1``, then
+    every RL variant with ``checkpoint.init_from=SFT_RUN_DIR`` (``benchmarks/estimators.py``)."""
 
 
 class LoggingConfig(Section):

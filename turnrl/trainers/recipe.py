@@ -19,6 +19,7 @@ How it departs from a textbook PPO loop:
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import random
 import time
@@ -70,6 +71,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
     from turnrl.core.host import get_host
 
     t_start = time.perf_counter()
+    fork_source = init_source(cfg)  # a typo in checkpoint.init_from fails before any work
     if cfg.trainer.threads:
         torch.set_num_threads(cfg.trainer.threads)
     torch.manual_seed(cfg.seed)
@@ -102,6 +104,14 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         start, summary = state["step"] + 1, state["extra"]["summary"]
         push_weights(model, policy)
         say(info, f"resumed from {resume} (iteration {state['step']})")
+    elif fork_source is not None:
+        state = checkpoint.load(fork_source, model=model, optimizer=optimizer,
+                                scheduler=scheduler, info=info)
+        start = state["step"] + 1
+        summary = copy.deepcopy(state["extra"].get("summary", {})) or {"success": {}}
+        summary["init_from"] = str(fork_source)
+        push_weights(model, policy)
+        say(info, f"started from {fork_source} (iteration {state['step']}; SFT skipped)")
     else:
         summary = {"success": {}}
         if cfg.sft.enabled:
@@ -124,6 +134,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
     train_tasks = host.tasks(cfg.env.name, cfg.env.train_split, **cfg.env.task_options)
 
     # ---------------------------------------------------------------- RL iterations
+    last_eval: tuple[int, dict[str, Any]] | None = None
     for it in range(start, cfg.trainer.iterations + 1):
         t0 = time.perf_counter()
         rng = random.Random(f"turnrl/train/{cfg.seed}/{it}")
@@ -152,8 +163,8 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
                     "tokens_per_s": stats["tokens"] * cfg.trainer.ppo_epochs / max(t2 - t1, 1e-9),
                     "lr": scheduler.get_last_lr()[0]}
         if cfg.trainer.eval_every and it % cfg.trainer.eval_every == 0:
-            metrics["eval/success"] = evaluate(policy, cfg, host, info, f"it{it}",
-                                               executor)["mean"]
+            last_eval = (it, evaluate(policy, cfg, host, info, f"it{it}", executor))
+            metrics["eval/success"] = last_eval[1]["mean"]
         logger.log(it, metrics)
         if metrics["groups/dropped"]:
             say(info, dropped_note(it, metrics, dropped))
@@ -167,8 +178,12 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
                             keep=cfg.checkpoint.keep)
 
     # ---------------------------------------------------------------- final evaluation
-    summary["success"]["post_rl" if cfg.trainer.iterations else "final"] = evaluate(
-        policy, cfg, host, info, "post_rl", executor)
+    if last_eval is not None and last_eval[0] == cfg.trainer.iterations:
+        final = last_eval[1]  # the same weights, panel and seeds: the same numbers
+        say(info, f"eval post_rl: the it{last_eval[0]} evaluation (same policy)")
+    else:
+        final = evaluate(policy, cfg, host, info, "post_rl", executor)
+    summary["success"]["post_rl" if cfg.trainer.iterations else "final"] = final
     summary["wall_time_s"] = time.perf_counter() - t_start
     summary["iterations"] = cfg.trainer.iterations
     summary["world_size"] = info.world
@@ -196,7 +211,8 @@ def run_identity(cfg: TrainConfig) -> dict[str, Any]:
             if k in ("env", "policy", "model", "seed")}
 
 
-def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) -> None:
+def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path, *,
+                   hint: str = "use another --run-dir or checkpoint.resume=false") -> None:
     """Refuse to resume a checkpoint written by a run with another model, env or seed (its
     weights would be loaded against a different tokenizer)."""
     from turnrl.core.config import ConfigError
@@ -207,7 +223,28 @@ def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) -
         if saved.get(key) != current.get(key):
             raise ConfigError(
                 f"{key}: the checkpoint {path} was written with {key}={saved.get(key)!r}, this "
-                f"run has {current.get(key)!r}; use another --run-dir or checkpoint.resume=false")
+                f"run has {current.get(key)!r}; {hint}")
+
+
+def init_source(cfg: TrainConfig) -> Path | None:
+    """The checkpoint ``checkpoint.init_from`` names (a step directory, or a run or
+    ``checkpoints`` directory meaning its latest one), checked to come from a run with this
+    run's identity; ``ConfigError`` if there is none or it does not match."""
+    from turnrl.core.config import ConfigError
+
+    if not cfg.checkpoint.init_from:
+        return None
+    path = Path(cfg.checkpoint.init_from)
+    found = checkpoint.latest(path) or checkpoint.latest(path / "checkpoints")
+    if found is None and (path / "extra_rank0.pt").is_file():
+        found = path
+    if found is not None:
+        check_same_run(checkpoint.peek(found).get("identity", {}), run_identity(cfg), found,
+                       hint="checkpoint.init_from needs a run with the same env, policy, "
+                            "model and seed")
+        return found
+    raise ConfigError(f"checkpoint.init_from: {str(path)!r} is neither a checkpoint directory "
+                      "(step_NNNNNN) nor a run or checkpoints directory with a complete one")
 
 
 def build_model(cfg: TrainConfig, host: Any) -> tuple[torch.nn.Module, Any]:

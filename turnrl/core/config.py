@@ -7,6 +7,10 @@ its own sections, and gets the same loading and the same one-line errors.
 
 A failure is a ``ConfigError`` whose message is one line naming the field path, the bad value
 and what was expected, e.g. ``rollout.gruop_size: unknown field (expected one of: groups, ...)``.
+
+Longer than this project's ~450-line guide on purpose: the sections are one model tree that a
+reader (and ``test_config_fields_are_read``) should see in one place; the loading and error
+helpers below them are the tree's own (they walk these models), not a separate job.
 """
 
 from __future__ import annotations

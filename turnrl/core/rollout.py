@@ -38,6 +38,11 @@ for all of them (``rollout_calls``); no prompt or instruction is rendered for a 
 episodes (no task and semaphore per episode); seeds hash a per-seat prefix once; identical
 replies are parsed once; ``Step`` records are built positionally; and the heap that predates
 the rollout is frozen for the garbage collector (``rollout_gc``).
+
+Longer than this project's ~450-line guide on purpose: ``_Run`` is the engine's one scheduler
+(workers, per-call guards, seats, the store and the executor share its state), and splitting it
+would pass that state around; what stands alone already lives in ``rollout_calls``,
+``rollout_gc``, ``rollout_progress`` and ``rollout_sampling``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ import numpy as np
 import torch
 
 from turnrl.core.rollout import split_failed
-from turnrl.core.seating import game_tally
 from turnrl.executors import executor_from_config
 from turnrl.trainers import checkpoint
 from turnrl.trainers.batch import step_advantages, token_rows
@@ -38,15 +37,28 @@ from turnrl.trainers.config import TrainConfig
 from turnrl.trainers.fsdp import (
     DistInfo,
     LogProbModel,
-    all_reduce_sum,
     distributed,
     full_state_dict,
     shard,
+)
+from turnrl.trainers.iteration_metrics import (
+    audit,
+    dropped_note,
+    episode_metrics,
+    failure_metrics,
 )
 from turnrl.trainers.logging import MetricsLogger
 from turnrl.trainers.mismatch import prepare_old_logprobs
 from turnrl.trainers.plots import write_learning_curve
 from turnrl.trainers.policies import rollout_policy
+from turnrl.trainers.recipe_episodes import (
+    eval_panel,
+    evaluate,
+    keep_episodes,
+    rollout,
+    rollout_config,
+    say,
+)
 from turnrl.trainers.rejection import profiling_keep
 from turnrl.trainers.sft import expert_groups, jsonl_groups, run_sft, successful_rows
 from turnrl.trainers.update import (
@@ -200,11 +212,6 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
 
 
 # -------------------------------------------------------------------- building blocks
-def say(info: DistInfo, text: str) -> None:
-    if info.is_main:
-        print(text, flush=True)
-
-
 def run_identity(cfg: TrainConfig) -> dict[str, Any]:
     """The config sections that fix the network, tokenizer and data order of a run."""
     return {k: v for k, v in cfg.model_dump(mode="json").items()
@@ -301,108 +308,6 @@ def make_reference(model: LogProbModel, cfg: TrainConfig, info: DistInfo, path: 
     return ref.eval()
 
 
-def rollout_config(cfg: TrainConfig, seed: int) -> Any:
-    from turnrl.core.context import DEFAULT_TEMPLATE
-    from turnrl.core.policy import SamplingParams
-    from turnrl.core.rollout import RolloutConfig
-
-    r, s = cfg.rollout, cfg.policy.sampling
-    return RolloutConfig(
-        max_concurrent_episodes=r.max_concurrent_episodes,
-        max_concurrent_requests=r.max_concurrent_requests, env_timeout_s=r.env_timeout_s,
-        model_timeout_s=r.policy_timeout_s, max_steps=r.max_steps,
-        history_length=r.history_length,
-        template=DEFAULT_TEMPLATE if r.template == "default" else r.template,
-        sampling=SamplingParams(max_tokens=s.max_tokens, temperature=s.temperature,
-                                top_p=s.top_p, top_k=s.top_k, stop=tuple(s.stop)),
-        seed=seed, env_options=dict(cfg.env.options), seats=seating(cfg))
-
-
-_SEATINGS: dict[str, Any] = {}
-
-
-def seating(cfg: TrainConfig) -> Any:
-    """The run's ``Seating`` (``rollout.seats``), built once per run: its opponent policies
-    are reused by every rollout, the warm start and the evaluations."""
-    seats = cfg.rollout.seats
-    if seats is None:
-        return None
-    template = cfg.rollout.template
-    key = json.dumps([seats.model_dump(mode="json"), cfg.env.name, template], sort_keys=True)
-    if key not in _SEATINGS:
-        from turnrl.core.context import DEFAULT_TEMPLATE
-        from turnrl.core.host import get_host
-        from turnrl.core.seating import build_seating
-
-        _SEATINGS[key] = build_seating(
-            seats.learner, seats.opponents, seats.group_by, env=cfg.env.name, host=get_host(),
-            template=DEFAULT_TEMPLATE if template == "default" else template)
-    return _SEATINGS[key]
-
-
-def rollout(policy: Any, tasks: list[Any], cfg: TrainConfig, host: Any, *, seed: int,
-            group_size: int, id_prefix: str = "", executor: Any = None) -> list[Any]:
-    """Play ``group_size`` episodes per task: every group, failed episodes included (the
-    caller decides: training drops a group with a failure, evaluation counts it as lost).
-    ``executor``: where the environments run (``rollout.executor``; None: this process)."""
-    from turnrl.core.rollout import run_groups_sync
-
-    return run_groups_sync(cfg.env.name, tasks, policy, group_size=group_size,
-                           config=rollout_config(cfg, seed), host=host, id_prefix=id_prefix,
-                           executor=executor)
-
-
-def keep_episodes(groups: list[Any], run_dir: Path, info: DistInfo) -> None:
-    """Append an iteration's episodes to the run's debugging store (``rollout.store_every``):
-    written after the rollout, so a stored episode is never mistaken for one to skip."""
-    from turnrl.core.store import EpisodeStore
-
-    name = "episodes.jsonl" if info.world == 1 else f"episodes.rank{info.rank}.jsonl"
-    with EpisodeStore(run_dir / name) as store:
-        store.append_many([ep for group in groups for ep in group.episodes])
-
-
-def eval_panel(cfg: TrainConfig, host: Any) -> list[Any]:
-    tasks = host.tasks(cfg.env.name, cfg.eval.panel or cfg.env.eval_split,
-                       **cfg.env.task_options)
-    return tasks[:cfg.eval.max_tasks] if cfg.eval.max_tasks else tasks
-
-
-def evaluate(policy: Any, cfg: TrainConfig, host: Any, info: DistInfo, name: str,
-             executor: Any = None) -> dict[str, Any]:
-    """Success rate on the fixed panel, once per eval seed: mean, std over seeds, per seed;
-    plus the mean episode return the same way (``score_*``: WebShop's task score, where
-    success, a perfect score, is rare for small models).
-
-    Wins over *every* episode of the panel: a failed episode (timeout, env or policy error)
-    counts as a failure, exactly as ``turnrl eval`` counts it, so an outage cannot raise the
-    number. ``failed`` says how many games (over all seeds) failed that way. A multi-agent game
-    counts once (its recorded seats share ``metrics["base_id"]``, see ``game_tally``); a
-    single-agent episode is one game.
-    """
-    panel = eval_panel(cfg, host)
-    per_seed, scores, failed = [], [], 0.0
-    for seed in cfg.eval.seeds:
-        groups = rollout(policy, panel[info.rank::info.world], cfg, host,
-                         seed=10_000_019 + seed, group_size=1, executor=executor)
-        tally = game_tally(groups)  # a multi-agent game counts once, not once per seat
-        counts = all_reduce_sum(torch.tensor([float(tally.won), float(tally.games),
-                                              float(tally.failed), tally.total_return],
-                                             dtype=torch.float64), info)
-        per_seed.append(float(counts[0] / max(counts[1].item(), 1.0)))
-        scores.append(float(counts[3] / max(counts[1].item(), 1.0)))
-        failed += float(counts[2])
-    result = {"mean": float(np.mean(per_seed)), "std": float(np.std(per_seed)),
-              "per_seed": per_seed, "failed": int(failed),
-              "score_mean": float(np.mean(scores)), "score_std": float(np.std(scores)),
-              "score_per_seed": scores}
-    note = f", {int(failed)} games failed with an error (counted as lost)" if failed else ""
-    say(info, f"eval {name}: success {result['mean']:.3f} ± {result['std']:.3f}, "
-              f"return {result['score_mean']:.3f} ± {result['score_std']:.3f} "
-              f"({len(panel)} tasks x {len(per_seed)} seeds{note})")
-    return result
-
-
 def warm_start(model: LogProbModel, cfg: TrainConfig, host: Any, tokenizer: Any,
                info: DistInfo, logger: MetricsLogger, pad_id: int, executor: Any = None
                ) -> None:
@@ -453,56 +358,6 @@ def ppo_update(model: LogProbModel, optimizer: Any, scheduler: Any, ref_model: A
             "tokens": first["tokens"], "clip_frac": last.get("clip_frac", 0.0),
             "entropy": first.get("entropy", 0.0), "approx_kl": last.get("approx_kl", 0.0),
             "kl": last.get("kl", 0.0)} | measured
-
-
-def episode_metrics(groups: list[Any], info: DistInfo) -> dict[str, float]:
-    """Success, reward, length and invalid-action rate over every episode played (a failed
-    episode counts as not won)."""
-    from turnrl.core.rollout_progress import FAILED_STATUSES
-
-    eps = [e for g in groups for e in g.episodes]
-    won = sum(e.won and e.status not in FAILED_STATUSES for e in eps)
-    totals = torch.tensor([len(eps), won, sum(e.total_reward for e in eps),
-                           sum(len(e.steps) for e in eps),
-                           sum(not s.valid for e in eps for s in e.steps)], dtype=torch.float64)
-    n, won, reward, steps, invalid = all_reduce_sum(totals, info).tolist()
-    return {"episodes": n, "success": won / max(n, 1), "reward": reward / max(n, 1),
-            "episode_len": steps / max(n, 1), "invalid_frac": invalid / max(steps, 1)}
-
-
-def failure_metrics(played: list[Any], dropped: list[Any], info: DistInfo
-                    ) -> dict[str, float]:
-    """``episodes/failed`` and ``groups/dropped`` (summed over ranks), and the dropped share."""
-    from turnrl.core.rollout_progress import FAILED_STATUSES
-
-    failed = sum(e.status in FAILED_STATUSES for g in played for e in g.episodes)
-    totals = all_reduce_sum(torch.tensor([float(failed), float(len(dropped)),
-                                          float(len(played))], dtype=torch.float64), info)
-    failed_n, dropped_n, groups_n = totals.tolist()
-    return {"episodes/failed": failed_n, "groups/dropped": dropped_n,
-            "groups/dropped_frac": dropped_n / max(groups_n, 1.0)}
-
-
-def dropped_note(it: int, metrics: dict[str, float], dropped: list[Any]) -> str:
-    """The audit's line when groups were dropped: the batch is then biased towards the tasks
-    that did not fail (e.g. the easy ones, when hard ones time out), so say so, with why."""
-    from collections import Counter
-
-    from turnrl.core.rollout_progress import FAILED_STATUSES
-
-    reasons = Counter(f"{e.status}: {e.error}"[:120] for g in dropped for e in g.episodes
-                      if e.status in FAILED_STATUSES)
-    top = "; ".join(f"{n} x {text}" for text, n in reasons.most_common(2))
-    return (f"iter {it}: audit: dropped {metrics['groups/dropped']:.0f} group(s) "
-            f"({metrics['groups/dropped_frac']:.0%}) with a failed episode "
-            f"({metrics['episodes/failed']:.0f} failed); the update saw only tasks that did not "
-            f"fail, so it is biased towards them ({top})")
-
-
-def audit(batch: Any, adv: np.ndarray) -> dict[str, float]:
-    from turnrl.trainers.advantages.audit import audit_advantages
-
-    return audit_advantages(batch, adv) if len(batch) else {}
 
 
 def export(model: LogProbModel, weights: dict[str, torch.Tensor], tokenizer: Any,

@@ -1,9 +1,10 @@
 """Pre-started bubblewrap sandboxes: the namespaces of the next one-shot run are built while the
 caller is busy elsewhere, so a run waits only for its own program.
 
-Building bwrap's user, PID, network, IPC, UTS and cgroup namespaces and its mounts costs 15-30 ms
-per run on a 2-core machine (most of it the PID namespace; benchmarks/RESULTS.md, issue 12) —
-more than the program itself often takes. A *pre-started* sandbox is a bwrap process that has
+Building bwrap's user, PID, network, IPC, UTS and cgroup namespaces and its mounts, set up per
+run, adds 19 ms (idle) to 65 ms (loaded) p50 over a bare subprocess on a 2-core machine
+(``benchmarks/sandbox_throughput.py``, row ``bwrap-cold``; benchmarks/RESULTS.md) — more than
+a small program itself takes. A *pre-started* sandbox is a bwrap process that has
 done all of that and waits: for the run's files on pipes (``--file FD``; bwrap copies them into
 the fresh tmpfs after the namespaces exist), then for one byte on a gate pipe (``--block-fd``)
 before it starts the program. The run writes the files and opens the gate. Each sandbox still

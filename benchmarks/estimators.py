@@ -66,6 +66,10 @@ class StudyEnv:
     """RL checkpoints, so a killed long run resumes (0: restart it)."""
     quick: tuple[str, ...] = ()
     """Overrides of ``--quick`` (fewer iterations, smaller panel)."""
+    rl_iterations: int | None = None
+    """RL iterations of the study's runs when shorter than the quickstart's (None: the
+    quickstart's own). The LR is constant after warm-up, so a shortened run is the quickstart's
+    run cut at that iteration, but its numbers are not the quickstart's claims."""
 
 
 STUDIES: dict[str, StudyEnv] = {
@@ -73,8 +77,9 @@ STUDIES: dict[str, StudyEnv] = {
                         quick=("trainer.iterations=4", "trainer.eval_every=2",
                                "rollout.groups=4", "sft.steps=30", "eval.max_tasks=8",
                                "eval.seeds=[0,1]")),
+    # 50 of the quickstart's 150 RL iterations: 18 runs x ~10 min fit one 2-core session
     "alfworld": StudyEnv("turnrl/tasks/quickstart_alfworld.yaml", seeds=3, eval_every=25,
-                         checkpoint_every=25,
+                         checkpoint_every=25, rl_iterations=50,
                          quick=("trainer.iterations=2", "rollout.groups=2", "sft.steps=20",
                                 "sft.episodes=16", "eval.max_tasks=6", "eval.seeds=[0]")),
     # ~85 min per run on the shared 2-core CPU (webshop_tiny.yaml's header): not run yet
@@ -155,8 +160,10 @@ class Job:
         return {"args": self.args, "config": json.loads(json.dumps(dict(dump_config(cfg))))}
 
     def same_as_before(self) -> bool:
+        """The config a finished run resolved to is this job's (the arguments may differ and
+        still resolve the same: an override that later moved into the config file)."""
         path = self.run_dir / "study_job.json"
-        return path.exists() and json.loads(path.read_text()) == self.stamp
+        return path.exists() and json.loads(path.read_text())["config"] == self.stamp["config"]
 
     def finished_before(self) -> bool:
         """A finished run of exactly this command and config is already in ``run_dir``."""
@@ -164,7 +171,7 @@ class Job:
 
 
 def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: list[Setting],
-         quick: bool, first_seeds: int | None = None
+         quick: bool, first_seeds: int | None = None, rl_iterations: int | None = None
          ) -> tuple[list[Job], dict[tuple[str, str, int], Job]]:
     """SFT jobs (one per seed) and RL jobs (one per setting and seed), RL after its SFT.
 
@@ -180,7 +187,9 @@ def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: li
     config = str(ROOT / study.config)
     common = ["trainer.threads=1", "logging.tensorboard=false"]
     last = list(study.quick) if quick else []  # after the study's own, so they can shrink it
-    iterations = load_config(config, [*common, *last], model=TrainConfig).trainer.iterations
+    shorten = [] if quick or rl_iterations is None else [f"trainer.iterations={rl_iterations}"]
+    iterations = load_config(config, [*common, *shorten, *last],
+                             model=TrainConfig).trainer.iterations
     jobs: list[Job] = []
     rl: dict[tuple[str, str, int], Job] = {}
     for seed in seeds:
@@ -198,7 +207,7 @@ def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: li
                        f"trainer.eval_every={study.eval_every}",
                        f"advantage.name={s.estimator}",
                        f"advantage.params={json.dumps(s.params, separators=(',', ':'))}",
-                       *last], iterations, after=sft)
+                       *shorten, *last], iterations, after=sft)
             rl[(s.estimator, s.kind, seed)] = job
     first = {kind: i for i, kind in enumerate(PRIORITY)}
     late = first_seeds if first_seeds is not None else len(seeds)
@@ -350,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--estimators", nargs="+", choices=ESTIMATORS, default=list(ESTIMATORS))
     p.add_argument("--settings", nargs="+", choices=KINDS, default=list(KINDS))
     p.add_argument("--jobs", type=int, default=2, help="runs at a time (one per core)")
+    p.add_argument("--rl-iterations", type=int, metavar="N",
+                   help="RL iterations per run (default: the env's study length, else its "
+                   "quickstart's; 0: the quickstart's)")
     p.add_argument("--first-seeds", type=int, metavar="K",
                    help="run every setting's first K seeds before any setting's others")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "estimators")
@@ -365,13 +377,23 @@ def main(argv: list[str] | None = None) -> int:
     if seeds < 1 or args.jobs < 1 or (args.first_seeds is not None and args.first_seeds < 1):
         print("estimators: --seeds, --jobs and --first-seeds must be >= 1", file=sys.stderr)
         return 2
+    rl_iterations = study.rl_iterations if args.rl_iterations is None else args.rl_iterations
+    if rl_iterations is not None and rl_iterations < 0:
+        print("estimators: --rl-iterations must be >= 0", file=sys.stderr)
+        return 2
+    rl_iterations = rl_iterations or None  # 0: the quickstart's own length
+    if args.write_claims and rl_iterations is not None:
+        print(f"estimators: --write-claims needs the quickstart's own RL length; add "
+              f"--rl-iterations 0 (this study stops at {rl_iterations})", file=sys.stderr)
+        return 2
     if args.quick and args.write_claims:
         print("estimators: --write-claims needs the full study, not --quick", file=sys.stderr)
         return 2
     settings = [s for s in SETTINGS if s.estimator in args.estimators and s.kind in args.settings]
     out = args.out.resolve()
     jobs, rl = plan(args.env, study, out, seeds=list(range(seeds)), settings=settings,
-                    quick=args.quick, first_seeds=args.first_seeds)
+                    quick=args.quick, first_seeds=args.first_seeds,
+                    rl_iterations=rl_iterations)
     t0 = time.perf_counter()
     if not args.report_only:
         run_jobs(jobs, args.jobs)
@@ -392,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = (f"{os.cpu_count()}-core CPU, no GPU, {args.jobs} runs at a time, "
                "trainer.threads 1")
     results = {"env": args.env, "config": study.config, "quick": args.quick, "seeds": seeds,
+               "rl_iterations": rl_iterations,
                "command": "python benchmarks/estimators.py " + " ".join(argv or sys.argv[1:]),
                "machine": machine, "versions": versions,
                "date": datetime.now(UTC).strftime("%Y-%m-%d"), "study_wall_s": wall,

@@ -207,6 +207,33 @@ def test_a_finished_run_is_redone_when_its_config_changes(study, tmp_path: Path)
     assert not job.finished_before()
     other = study.Job("x", run_dir, [str(config), "--run-dir", str(run_dir), "seed=2"], 60)
     assert not other.finished_before()
+    # an override that later moved into the file resolves to the same run: not redone
+    config.write_text(text)
+    (run_dir / "study_job.json").write_text(json.dumps(study.Job(
+        "x", run_dir, [str(config), "--run-dir", str(run_dir), "seed=1",
+                       "trainer.iterations=61"], 61).stamp))
+    config.write_text(text.replace("iterations: 60", "iterations: 61"))
+    assert job.finished_before()
+
+
+def test_a_shortened_study_cuts_rl_only_and_claims_nothing(study, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = study.STUDIES["alfworld"]
+    jobs, rl = study.plan("alfworld", spec, tmp_path, seeds=[0], quick=False,
+                          settings=[s for s in study.SETTINGS if s.kind == "shared"],
+                          rl_iterations=7)
+    assert [j.iterations for j in jobs] == [0] + [7] * 6
+    assert all("trainer.iterations=7" in j.args for j in rl.values())
+    assert "trainer.iterations=0" in jobs[0].args
+    assert "trainer.iterations=7" not in jobs[0].args
+    full, _ = study.plan("alfworld", spec, tmp_path, seeds=[0], quick=False,
+                         settings=[study.SETTINGS[0]])
+    assert full[1].iterations == 150  # the quickstart's own length
+    out = subprocess.run([sys.executable, str(BENCH / "estimators.py"), "--env", "alfworld",
+                          "--rl-iterations", "7", "--write-claims", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "--rl-iterations 0" in out.stderr
 
 
 def test_quickstart_claims_are_the_kept_study_results(study, rep) -> None:  # type: ignore[no-untyped-def]

@@ -66,6 +66,8 @@ class StudyEnv:
     """RL checkpoints, so a killed long run resumes (0: restart it)."""
     quick: tuple[str, ...] = ()
     """Overrides of ``--quick`` (fewer iterations, smaller panel)."""
+    metric: str = "success"
+    """The held-out measure the table, plots and claims use (``estimators_report.METRICS``)."""
     rl_iterations: int | None = None
     """RL iterations of the study's runs when shorter than the quickstart's (None: the
     quickstart's own). The LR is constant after warm-up, so a shortened run is the quickstart's
@@ -82,9 +84,9 @@ STUDIES: dict[str, StudyEnv] = {
                          checkpoint_every=25, rl_iterations=50,
                          quick=("trainer.iterations=2", "rollout.groups=2", "sft.steps=20",
                                 "sft.episodes=16", "eval.max_tasks=6", "eval.seeds=[0]")),
-    # ~85 min per run on the shared 2-core CPU (webshop_tiny.yaml's header): not run yet
+    # success stays ~0 for a tiny model on WebShop: the study compares the task score
     "webshop": StudyEnv("turnrl/tasks/webshop_tiny.yaml", seeds=3, eval_every=5,
-                        checkpoint_every=5,
+                        checkpoint_every=5, metric="return",
                         quick=("trainer.iterations=2", "rollout.groups=2", "sft.steps=20",
                                "sft.episodes=16", "eval.max_tasks=6", "eval.seeds=[0]")),
 }
@@ -333,7 +335,7 @@ def collect(env: str, study: StudyEnv, out: Path, rl: dict[tuple[str, str, int],
         runs = []
         for (est, kind, seed), job in sorted(rl.items()):
             if (est, kind) == (s.estimator, s.kind) and (job.run_dir / "summary.json").exists():
-                runs.append(report.load_run(job.run_dir, seed))
+                runs.append(report.load_run(job.run_dir, seed, study.metric))
         sft_walls = [json.loads((out / env / "sft" / f"seed{r.seed}" / "summary.json")
                                 .read_text())["wall_time_s"] for r in runs]
         rows.append(report.Row(s.estimator, s.kind, s.params, s.source, runs,
@@ -401,19 +403,21 @@ def main(argv: list[str] | None = None) -> int:
     rows = collect(args.env, study, out, rl, settings)
     counts = sorted({len(r.runs) for r in rows if r.runs}) or [0]
     n_seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-    title = (f"{args.env}: held-out success by estimator, {n_seeds} training seeds"
+    measure = report.METRICS[study.metric].label
+    title = (f"{args.env}: {measure} by estimator, {n_seeds} training seeds"
              f"{' per row' if len(counts) > 1 else ''}{' (--quick)' if args.quick else ''}")
-    report.print_table(rows, title)
+    report.print_table(rows, title, measure)
     plots = args.plots or (out / args.env if args.quick else ROOT / "benchmarks" / "plots")
     stem = f"estimators_{args.env}{'_quick' if args.quick else ''}"
     kinds = [k for k in KINDS if k in args.settings]
-    for path in (report.plot_curves(rows, kinds, title, plots / f"{stem}_curves.png"),
-                 report.plot_final(rows, kinds, title, plots / f"{stem}_final.png")):
+    for path in (report.plot_curves(rows, kinds, title, plots / f"{stem}_curves.png", measure),
+                 report.plot_final(rows, kinds, title, plots / f"{stem}_final.png", measure)):
         print(f"plot: {path}")
     versions = package_versions()
     machine = (f"{os.cpu_count()}-core CPU, no GPU, {args.jobs} runs at a time, "
                "trainer.threads 1")
     results = {"env": args.env, "config": study.config, "quick": args.quick, "seeds": seeds,
+               "metric": study.metric,
                "rl_iterations": rl_iterations,
                "command": "python benchmarks/estimators.py " + " ".join(argv or sys.argv[1:]),
                "machine": machine, "versions": versions,
@@ -439,7 +443,8 @@ def write_claims(env: str, study: StudyEnv, results: dict[str, Any]) -> None:
     if row is None:
         raise SystemExit(f"estimators: no finished row matches {study.config}'s estimator")
     lines = report.claim_lines(env, row, results["versions"], results["machine"],
-                               results["date"])
+                               results["date"],
+                               report.METRICS[results.get("metric", "success")].label)
     config = ROOT / study.config
     config.write_text(report.replace_block(config.read_text(encoding="utf-8"), lines))
     kept = ROOT / "benchmarks" / "results" / f"estimators_{env}.json"

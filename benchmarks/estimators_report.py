@@ -17,6 +17,11 @@ Definitions (also printed under the table):
   SFT checkpoint), mean ± std over seeds: the SFT start's seed-to-seed spread cancels;
 * "RL > SFT" counts the seeds where post-RL beats post-SFT by more than the sum of the two
   eval-seed stds (the quickstart test's criterion).
+
+The measure is held-out success by default; an environment where success is rare for a tiny
+model (WebShop: a perfect score needs the exact product with every option) is studied on its
+held-out mean return instead (``METRICS["return"]``: WebShop's task score in [0, 1]), the same
+definitions otherwise.
 """
 
 from __future__ import annotations
@@ -29,6 +34,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Metric:
+    """Where a run keeps one held-out measure: its summary fields and its curve's metric."""
+
+    mean_key: str
+    std_key: str
+    curve_key: str
+    label: str
+
+
+METRICS = {
+    "success": Metric("mean", "std", "eval/success", "held-out success"),
+    "return": Metric("score_mean", "score_std", "eval/return", "held-out return (task score)"),
+}
 
 
 @dataclass(frozen=True)
@@ -63,9 +84,10 @@ def area_under(curve: Sequence[tuple[int, float]], iterations: int) -> float:
     return float(np.sum((xs[1:] - xs[:-1]) * (ys[1:] + ys[:-1]) / 2) / iterations)
 
 
-def load_run(run_dir: Path, seed: int) -> RunResult:
+def load_run(run_dir: Path, seed: int, metric: str = "success") -> RunResult:
     """A finished run's numbers (``summary.json`` + ``metrics.jsonl``; on a resumed run the
-    last record of an iteration wins)."""
+    last record of an iteration wins), measured by ``METRICS[metric]``."""
+    m = METRICS[metric]
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     success = summary["success"]
     sft = success.get("post_sft") or success.get("initial")
@@ -80,13 +102,14 @@ def load_run(run_dir: Path, seed: int) -> RunResult:
         if rec.get("phase") == "rl":
             records[int(rec["step"])] = rec
     iterations = int(summary.get("iterations", max(records, default=0)))
-    curve = [(0, float(sft["mean"]))]
-    curve += [(it, float(r["eval/success"])) for it, r in sorted(records.items())
-              if "eval/success" in r]
+    curve = [(0, float(sft[m.mean_key]))]
+    curve += [(it, float(r[m.curve_key])) for it, r in sorted(records.items())
+              if m.curve_key in r]
     if curve[-1][0] != iterations:
-        curve.append((iterations, float(final["mean"])))
-    return RunResult(seed=seed, post_sft=float(sft["mean"]), post_sft_std=float(sft["std"]),
-                     post_rl=float(final["mean"]), post_rl_std=float(final["std"]), curve=curve,
+        curve.append((iterations, float(final[m.mean_key])))
+    return RunResult(seed=seed, post_sft=float(sft[m.mean_key]),
+                     post_sft_std=float(sft[m.std_key]), post_rl=float(final[m.mean_key]),
+                     post_rl_std=float(final[m.std_key]), curve=curve,
                      train_success=[(it, float(r["success"])) for it, r in sorted(records.items())],
                      wall_time_s=float(summary.get("wall_time_s", math.nan)),
                      iterations=iterations)
@@ -177,7 +200,7 @@ def markdown_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def print_table(rows: Sequence[Row], title: str) -> None:
+def print_table(rows: Sequence[Row], title: str, measure: str = "held-out success") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -188,8 +211,8 @@ def print_table(rows: Sequence[Row], title: str) -> None:
         table.add_row(*table_cells(row))
     console = Console(width=170)
     console.print(table)
-    console.print("held-out success (mean over eval seeds per run), mean ± std (ddof=1) over "
-                  "training seeds; AUC = mean held-out success over RL iterations; vs GRPO = "
+    console.print(f"{measure} (mean over eval seeds per run), mean ± std (ddof=1) over "
+                  f"training seeds; AUC = mean {measure} over RL iterations; vs GRPO = "
                   "paired post-RL difference, same setting and seed; RL > SFT = seeds where "
                   "the gain exceeds the two eval-seed stds; * = the shipped quickstart recipe")
 
@@ -209,7 +232,8 @@ def _figure(width: float, height: float, panels: int) -> tuple[Any, list[Any], A
     return fig, list(axes), canvas
 
 
-def plot_curves(rows: Sequence[Row], settings: Sequence[str], title: str, out: Path) -> Path:
+def plot_curves(rows: Sequence[Row], settings: Sequence[str], title: str, out: Path,
+                measure: str = "held-out success") -> Path:
     """Held-out success vs RL iteration, one line per estimator (mean over training seeds)
     with a ±std band, one panel per setting."""
     fig, axes, canvas = _figure(6.0 * len(settings), 4.2, len(settings))
@@ -228,14 +252,15 @@ def plot_curves(rows: Sequence[Row], settings: Sequence[str], title: str, out: P
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:  # a setting with no finished run: no legend
             ax.legend(fontsize=8, loc="lower right")
-    axes[0].set_ylabel("held-out success (mean ± std over training seeds)")
+    axes[0].set_ylabel(f"{measure} (mean ± std over training seeds)")
     fig.suptitle(title)
     out.parent.mkdir(parents=True, exist_ok=True)
     canvas.print_png(str(out))
     return out
 
 
-def plot_final(rows: Sequence[Row], settings: Sequence[str], title: str, out: Path) -> Path:
+def plot_final(rows: Sequence[Row], settings: Sequence[str], title: str, out: Path,
+               measure: str = "held-out success") -> Path:
     """Post-RL held-out success per training seed as points (colour = seed, so points of the
     same SFT start line up across estimators), the mean as a bar, post-SFT as grey ticks."""
     from matplotlib import colormaps
@@ -256,9 +281,9 @@ def plot_final(rows: Sequence[Row], settings: Sequence[str], title: str, out: Pa
                       [r.estimator + (" *" if r.quickstart else "") for r in chosen])
         ax.set_title(f"{setting} setting")
         ax.grid(alpha=0.3, axis="y")
-    axes[0].set_ylabel("held-out success after RL")
+    axes[0].set_ylabel(f"{measure} after RL")
     fig.supxlabel("dots: training seeds (colour = seed = SFT checkpoint); black bar: mean; "
-                  "grey ticks: that seed's post-SFT success", fontsize=8)
+                  f"grey ticks: that seed's post-SFT {measure.split(' (')[0]}", fontsize=8)
     handles = [axes[0].scatter([], [], color=colour_of[s], s=22, label=f"seed {s}")
                for s in all_seeds]
     axes[-1].legend(handles=handles, fontsize=8, loc="lower right")
@@ -274,7 +299,7 @@ CLAIM_END = "# <<< end of measured block"
 
 
 def claim_lines(env: str, row: dict[str, Any], versions: dict[str, str], machine: str,
-                date: str) -> list[str]:
+                date: str, measure: str = "held-out success") -> list[str]:
     """The quickstart header's measured block, from a results row (``Row.as_dict``)."""
     runs = row["runs"]
     seeds = ", ".join(f"{r['seed']}: {r['post_sft']:.3f} -> {r['post_rl']:.3f}" for r in runs)
@@ -282,7 +307,7 @@ def claim_lines(env: str, row: dict[str, Any], versions: dict[str, str], machine
     pkgs = ", ".join(f"{k} {v}" for k, v in versions.items())
     return [
         f"{CLAIM_BEGIN} --env {env} (regenerate: --write-claims; do not edit by hand)",
-        f"# held-out success, mean ± std over {len(runs)} training seeds (each run: mean of "
+        f"# {measure}, mean ± std over {len(runs)} training seeds (each run: mean of "
         f"its eval seeds):",
         f"#   post-SFT {fmt(claim_pair(row, 'post_sft'))} -> post-RL "
         f"{fmt(claim_pair(row, 'post_rl'))}, gain {fmt(gains, signed=True)}; RL beat SFT "

@@ -69,6 +69,25 @@ def test_curve_and_auc_by_hand(rep, tmp_path: Path) -> None:  # type: ignore[no-
     assert rep.load_run(tmp_path / "s", seed=0).curve == [(0, 0.2), (4, 0.3), (6, 0.5)]
 
 
+def test_return_metric_reads_the_task_score(rep, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """WebShop's study measures the held-out mean return (task score): post-SFT/post-RL from the
+    summary's ``score_*`` fields and the curve from ``eval/return``, not success."""
+    run_dir = tmp_path / "w"
+    _fake_run(run_dir, sft=0.0, evals={5: 0.0}, final=0.0, iterations=10)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["success"]["post_sft"] |= {"score_mean": 0.3, "score_std": 0.04}
+    summary["success"]["post_rl"] |= {"score_mean": 0.5, "score_std": 0.01}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    lines = (run_dir / "metrics.jsonl").read_text().replace(
+        '"eval/success": 0.0', '"eval/success": 0.0, "eval/return": 0.4')
+    (run_dir / "metrics.jsonl").write_text(lines)
+    run = rep.load_run(run_dir, seed=0, metric="return")
+    assert run.curve == [(0, 0.3), (5, 0.4), (10, 0.5)]
+    assert (run.post_sft_std, run.post_rl_std) == (0.04, 0.01)
+    assert run.auc == pytest.approx((5 * 0.35 + 5 * 0.45) / 10)
+    assert rep.load_run(run_dir, seed=0).curve == [(0, 0.0), (5, 0.0), (10, 0.0)]
+
+
 def test_rows_pair_with_grpo_by_seed(rep) -> None:  # type: ignore[no-untyped-def]
     def run(seed: int, sft: float, rl: float):  # type: ignore[no-untyped-def]
         return rep.RunResult(seed, sft, 0.0, rl, 0.0, [(0, sft), (10, rl)], [], 1.0, 10)
@@ -247,7 +266,8 @@ def test_quickstart_claims_are_the_kept_study_results(study, rep) -> None:  # ty
         results = json.loads(kept.read_text())
         row = next(r for r in results["rows"] if r["quickstart"] and r["runs"])
         expected = rep.claim_lines(env, row, results["versions"], results["machine"],
-                                   results["date"])
+                                   results["date"],
+                                   rep.METRICS[results.get("metric", "success")].label)
         assert rep.read_block((ROOT / spec.config).read_text(encoding="utf-8")) == expected
         checked += 1
     assert checked >= 1  # the toy study's claims are kept

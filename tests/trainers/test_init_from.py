@@ -53,6 +53,7 @@ def test_fork_from_post_sft_checkpoint_equals_the_uninterrupted_run(tmp_path: Pa
         assert (b["reward"], b["tokens"]) == (a["reward"], a["tokens"])
         assert b["loss"] == pytest.approx(a["loss"], rel=1e-6, abs=1e-9)
         assert "eval/success" in b
+        assert 0.0 <= b["eval/return"] <= 1.0  # the task score beside success (WebShop)
     assert [r["step"] for r in got] == [1, 2, 3]
     for a, b in zip(ref, got, strict=True):
         assert b["reward"] == a["reward"]

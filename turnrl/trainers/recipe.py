@@ -177,6 +177,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         if cfg.trainer.eval_every and it % cfg.trainer.eval_every == 0:
             last_eval = (it, evaluate(policy, cfg, host, info, f"it{it}", executor))
             metrics["eval/success"] = last_eval[1]["mean"]
+            metrics["eval/return"] = last_eval[1]["score_mean"]  # WebShop's task score
         logger.log(it, metrics)
         if metrics["groups/dropped"]:
             say(info, dropped_note(it, metrics, dropped))

@@ -41,7 +41,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -192,6 +192,8 @@ def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: li
     shorten = [] if quick or rl_iterations is None else [f"trainer.iterations={rl_iterations}"]
     iterations = load_config(config, [*common, *shorten, *last],
                              model=TrainConfig).trainer.iterations
+    own = load_config(config, [*common, *last], model=TrainConfig).trainer.iterations
+    length = "" if iterations == own else f"-it{iterations}"  # a shortened study's own dirs
     jobs: list[Job] = []
     rl: dict[tuple[str, str, int], Job] = {}
     for seed in seeds:
@@ -201,7 +203,7 @@ def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: li
                    *last, "trainer.iterations=0", "checkpoint.every=1"], 0)
         jobs.append(sft)
         for s in settings:
-            run_dir = out / env / "rl" / f"{s.estimator}-{s.kind}" / f"seed{seed}"
+            run_dir = out / env / "rl" / f"{s.estimator}-{s.kind}{length}" / f"seed{seed}"
             job = Job(f"{s.estimator} {s.kind} seed {seed}", run_dir,
                       [config, "--run-dir", str(run_dir), f"seed={seed}", *common,
                        f"checkpoint.init_from={sft_dir}",
@@ -239,14 +241,43 @@ def poll_log(job: Job) -> None:
         job.progress["stage"] = stages[-1].decode()
 
 
+def shorter_run(job: Job) -> Path | None:
+    """A run of the same setting and seed in a shorter study (``<setting>-itN`` beside this
+    job's dir, N < this job's iterations) whose config is this job's but for the RL length and
+    which has a checkpoint: the first N iterations of this job (the LR is constant after
+    warm-up and iteration k's tasks and seeds depend on k only), so it is extended, not redone."""
+    setting = re.sub(r"-it\d+$", "", job.run_dir.parent.name)
+    mine = dict(job.stamp["config"])
+    best: tuple[int, Path] | None = None
+    for other in job.run_dir.parent.parent.glob(f"{setting}-it*/{job.run_dir.name}"):
+        stamp_file, latest = other / "study_job.json", other / "checkpoints" / "latest"
+        if other == job.run_dir or not (stamp_file.exists() and latest.exists()):
+            continue
+        theirs = dict(json.loads(stamp_file.read_text())["config"])
+        n = theirs["trainer"]["iterations"]
+        same = {**theirs, "trainer": {**theirs["trainer"], "iterations": 0}} == \
+            {**mine, "trainer": {**mine["trainer"], "iterations": 0}}
+        if same and n < job.iterations and (best is None or n > best[0]):
+            best = (n, other)
+    return None if best is None else best[1]
+
+
 def start(job: Job) -> None:
     """Launch the job; an unfinished attempt of the same command resumes from its checkpoint,
-    anything else in the run dir (another command's run, nothing to resume) is removed."""
+    a shorter study's run of the same setting is extended (``shorter_run``), anything else in
+    the run dir (another command's run, nothing to resume) is removed."""
     resumable = job.same_as_before() and (job.run_dir / "checkpoints" / "latest").exists()
     if job.run_dir.exists() and not resumable:
         shutil.rmtree(job.run_dir)
+    prior: dict[str, Any] = {}
+    if not resumable and (source := shorter_run(job)) is not None:
+        shutil.copytree(source, job.run_dir, ignore=shutil.ignore_patterns(
+            "summary.json", "study_job.*", "learning_curve.png", "config.yaml"))
+        done = json.loads((source / "summary.json").read_text()) \
+            if (source / "summary.json").exists() else {}
+        prior = {"extends": str(source), "prior_wall_s": done.get("wall_time_s", 0.0)}
     job.run_dir.mkdir(parents=True, exist_ok=True)
-    (job.run_dir / "study_job.json").write_text(json.dumps(job.stamp, indent=1))
+    (job.run_dir / "study_job.json").write_text(json.dumps(job.stamp | prior, indent=1))
     log = (job.run_dir / "study_job.log").open("ab")
     job.log_offset = log.tell()
     job.proc = subprocess.Popen(job.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -335,7 +366,11 @@ def collect(env: str, study: StudyEnv, out: Path, rl: dict[tuple[str, str, int],
         runs = []
         for (est, kind, seed), job in sorted(rl.items()):
             if (est, kind) == (s.estimator, s.kind) and (job.run_dir / "summary.json").exists():
-                runs.append(report.load_run(job.run_dir, seed, study.metric))
+                run = report.load_run(job.run_dir, seed, study.metric)
+                stamp = json.loads((job.run_dir / "study_job.json").read_text())
+                # an extended run's wall time includes the shorter run it continued
+                runs.append(replace(run, wall_time_s=run.wall_time_s
+                                    + stamp.get("prior_wall_s", 0.0)))
         sft_walls = [json.loads((out / env / "sft" / f"seed{r.seed}" / "summary.json")
                                 .read_text())["wall_time_s"] for r in runs]
         rows.append(report.Row(s.estimator, s.kind, s.params, s.source, runs,

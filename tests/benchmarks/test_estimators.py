@@ -271,3 +271,44 @@ def test_quickstart_claims_are_the_kept_study_results(study, rep) -> None:  # ty
         assert rep.read_block((ROOT / spec.config).read_text(encoding="utf-8")) == expected
         checked += 1
     assert checked >= 1  # the toy study's claims are kept
+
+
+def test_a_longer_study_extends_the_shorter_runs(study, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The quickstart-length run of a setting continues the shortened study's run of the same
+    setting and seed from its last checkpoint (same config but the RL length), not from SFT."""
+    spec = study.STUDIES["alfworld"]
+    grpo = [s for s in study.SETTINGS if s.estimator == "grpo" and s.kind == "shared"]
+    _, short = study.plan("alfworld", spec, tmp_path, seeds=[0], quick=False, settings=grpo,
+                          rl_iterations=50)
+    _, full = study.plan("alfworld", spec, tmp_path, seeds=[0], quick=False, settings=grpo,
+                         rl_iterations=None)
+    s_job, f_job = short[("grpo", "shared", 0)], full[("grpo", "shared", 0)]
+    assert s_job.run_dir.parent.name == "grpo-shared-it50"
+    assert f_job.run_dir.parent.name == "grpo-shared"
+    assert study.shorter_run(f_job) is None  # nothing to extend yet
+    (s_job.run_dir / "checkpoints" / "step_000050").mkdir(parents=True)
+    (s_job.run_dir / "checkpoints" / "latest").write_text("step_000050")
+    (s_job.run_dir / "metrics.jsonl").write_text('{"phase": "rl", "step": 50}\n')
+    (s_job.run_dir / "summary.json").write_text('{"wall_time_s": 300.0}')
+    (s_job.run_dir / "study_job.json").write_text(json.dumps(s_job.stamp))
+    assert study.shorter_run(f_job) == s_job.run_dir
+    assert study.shorter_run(s_job) is None  # never from a longer (or its own) run
+    # another estimator's or seed's run is not this job's beginning
+    other = json.loads(json.dumps(s_job.stamp))
+    other["config"]["advantage"]["name"] = "rloo"
+    (s_job.run_dir / "study_job.json").write_text(json.dumps(other))
+    assert study.shorter_run(f_job) is None
+    (s_job.run_dir / "study_job.json").write_text(json.dumps(s_job.stamp))
+
+    launched: list[list[str]] = []
+    monkeypatch.setattr(study.subprocess, "Popen",
+                        lambda cmd, **_: launched.append(cmd) or object())
+    study.start(f_job)
+    assert launched
+    assert (f_job.run_dir / "checkpoints" / "latest").read_text() == "step_000050"
+    assert (f_job.run_dir / "metrics.jsonl").exists()
+    assert not (f_job.run_dir / "summary.json").exists()  # the extended run writes its own
+    stamp = json.loads((f_job.run_dir / "study_job.json").read_text())
+    assert stamp["extends"] == str(s_job.run_dir)
+    assert stamp["prior_wall_s"] == 300.0
+    assert f_job.same_as_before()  # a restart resumes the extension rather than redoing it

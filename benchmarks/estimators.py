@@ -79,9 +79,8 @@ STUDIES: dict[str, StudyEnv] = {
                         quick=("trainer.iterations=4", "trainer.eval_every=2",
                                "rollout.groups=4", "sft.steps=30", "eval.max_tasks=8",
                                "eval.seeds=[0,1]")),
-    # 50 of the quickstart's 150 RL iterations: 18 runs x ~10 min fit one 2-core session
     "alfworld": StudyEnv("turnrl/tasks/quickstart_alfworld.yaml", seeds=3, eval_every=25,
-                         checkpoint_every=25, rl_iterations=50,
+                         checkpoint_every=25,
                          quick=("trainer.iterations=2", "rollout.groups=2", "sft.steps=20",
                                 "sft.episodes=16", "eval.max_tasks=6", "eval.seeds=[0]")),
     # success stays ~0 for a tiny model on WebShop: the study compares the task score
@@ -163,9 +162,16 @@ class Job:
 
     def same_as_before(self) -> bool:
         """The config a finished run resolved to is this job's (the arguments may differ and
-        still resolve the same: an override that later moved into the config file)."""
+        still resolve the same: an override that later moved into the config file). An SFT-only
+        job does not read the ``advantage`` section: a quickstart that changes its estimator
+        keeps its SFT checkpoints (and so every RL run forked from them)."""
         path = self.run_dir / "study_job.json"
-        return path.exists() and json.loads(path.read_text())["config"] == self.stamp["config"]
+        return path.exists() and self._used(json.loads(path.read_text())["config"]) \
+            == self._used(self.stamp["config"])
+
+    def _used(self, config: dict[str, Any]) -> dict[str, Any]:
+        sft_only = self.after is None and self.iterations == 0
+        return {k: v for k, v in config.items() if not (sft_only and k == "advantage")}
 
     def finished_before(self) -> bool:
         """A finished run of exactly this command and config is already in ``run_dir``."""
@@ -242,14 +248,17 @@ def poll_log(job: Job) -> None:
 
 
 def shorter_run(job: Job) -> Path | None:
-    """A run of the same setting and seed in a shorter study (``<setting>-itN`` beside this
-    job's dir, N < this job's iterations) whose config is this job's but for the RL length and
-    which has a checkpoint: the first N iterations of this job (the LR is constant after
-    warm-up and iteration k's tasks and seeds depend on k only), so it is extended, not redone."""
+    """A run of the same setting and seed in a shorter study (``<setting>-itN`` or the
+    quickstart-length ``<setting>`` beside this job's dir, fewer iterations) whose config is
+    this job's but for the RL length and which has a checkpoint: the first N iterations of this
+    job (the LR is constant after warm-up and iteration k's tasks and seeds depend on k only),
+    so it is extended, not redone."""
     setting = re.sub(r"-it\d+$", "", job.run_dir.parent.name)
     mine = dict(job.stamp["config"])
     best: tuple[int, Path] | None = None
-    for other in job.run_dir.parent.parent.glob(f"{setting}-it*/{job.run_dir.name}"):
+    root = job.run_dir.parent.parent
+    for other in [root / setting / job.run_dir.name,
+                  *root.glob(f"{setting}-it*/{job.run_dir.name}")]:
         stamp_file, latest = other / "study_job.json", other / "checkpoints" / "latest"
         if other == job.run_dir or not (stamp_file.exists() and latest.exists()):
             continue

@@ -246,7 +246,8 @@ def test_a_shortened_study_cuts_rl_only_and_claims_nothing(study, tmp_path: Path
     assert "trainer.iterations=7" not in jobs[0].args
     full, _ = study.plan("alfworld", spec, tmp_path, seeds=[0], quick=False,
                          settings=[study.SETTINGS[0]])
-    assert full[1].iterations == 150  # the quickstart's own length
+    assert full[1].iterations == 50  # the quickstart's own length
+    assert full[1].run_dir.parent.name == "grpo-reference"  # no length suffix
     out = subprocess.run([sys.executable, str(BENCH / "estimators.py"), "--env", "alfworld",
                           "--rl-iterations", "7", "--write-claims", "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
@@ -279,12 +280,12 @@ def test_a_longer_study_extends_the_shorter_runs(study, tmp_path: Path, monkeypa
     spec = study.STUDIES["alfworld"]
     grpo = [s for s in study.SETTINGS if s.estimator == "grpo" and s.kind == "shared"]
     _, short = study.plan("alfworld", spec, tmp_path, seeds=[0], quick=False, settings=grpo,
-                          rl_iterations=50)
+                          rl_iterations=None)  # the quickstart's 50
     _, full = study.plan("alfworld", spec, tmp_path, seeds=[0], quick=False, settings=grpo,
-                         rl_iterations=None)
+                         rl_iterations=150)
     s_job, f_job = short[("grpo", "shared", 0)], full[("grpo", "shared", 0)]
-    assert s_job.run_dir.parent.name == "grpo-shared-it50"
-    assert f_job.run_dir.parent.name == "grpo-shared"
+    assert s_job.run_dir.parent.name == "grpo-shared"
+    assert f_job.run_dir.parent.name == "grpo-shared-it150"
     assert study.shorter_run(f_job) is None  # nothing to extend yet
     (s_job.run_dir / "checkpoints" / "step_000050").mkdir(parents=True)
     (s_job.run_dir / "checkpoints" / "latest").write_text("step_000050")
@@ -312,3 +313,23 @@ def test_a_longer_study_extends_the_shorter_runs(study, tmp_path: Path, monkeypa
     assert stamp["extends"] == str(s_job.run_dir)
     assert stamp["prior_wall_s"] == 300.0
     assert f_job.same_as_before()  # a restart resumes the extension rather than redoing it
+
+
+def test_an_sft_run_survives_a_change_of_estimator(study, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """SFT-only jobs do not read ``advantage``: a quickstart that switches estimator keeps its
+    SFT checkpoints, while its RL runs (which read it) are compared in full."""
+    config = tmp_path / "quickstart.yaml"
+    text = (ROOT / "turnrl" / "tasks" / "quickstart.yaml").read_text()
+    config.write_text(text)
+    jobs, rl = study.plan("toy-env", study.StudyEnv(str(config), seeds=1, eval_every=10),
+                          tmp_path, seeds=[0], settings=list(study.SETTINGS[:1]), quick=False)
+    sft, grpo = jobs[0], rl[("grpo", "reference", 0)]
+    for job in (sft, grpo):
+        job.run_dir.mkdir(parents=True)
+        (job.run_dir / "summary.json").write_text("{}")
+        (job.run_dir / "study_job.json").write_text(json.dumps(job.stamp))
+    config.write_text(text.replace("name: hgpo", "name: gigpo"))
+    assert sft.finished_before()
+    assert grpo.finished_before()  # its advantage comes from the arguments, not the file
+    config.write_text(text.replace("lr: 0.003", "lr: 0.002"))
+    assert not sft.finished_before()

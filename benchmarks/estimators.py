@@ -22,10 +22,12 @@ it through RL iteration 33, then drifted at float level (0.823 vs 0.812 post-RL)
 
 Jobs are subprocesses (``turnrl train``), ``--jobs`` at a time (2: one per core) with
 ``trainer.threads=1``, so results do not depend on how many run together; progress shows
-with rich. A job whose run dir already holds a finished run with the same arguments is
+with rich. A job whose run dir already holds a finished run of the same resolved config is
 skipped, so an interrupted study continues where it stopped (long ALFWorld runs also
-checkpoint and resume). Output: ``OUT/<env>/{sft,rl}/...`` run dirs, ``OUT/<env>/results.json``
-and ``results.md``; plots in ``--plots`` (default ``benchmarks/plots``; ``--quick`` keeps
+checkpoint and resume). Output: ``OUT/<env>/{sft,rl}/...`` run dirs,
+``OUT/<env>/results.json`` and ``results.md`` (``--rl-iterations N`` other than the
+quickstart's: ``<setting>-itN`` run dirs and ``results_itN.*``; a longer study extends the
+shorter one's runs); plots in ``--plots`` (default ``benchmarks/plots``; ``--quick`` keeps
 everything under ``OUT``). To add an environment, add one ``StudyEnv``
 line to ``STUDIES`` naming its quickstart config (``--env webshop`` needs the ``webshop`` extra).
 """
@@ -452,7 +454,9 @@ def main(argv: list[str] | None = None) -> int:
              f"{' per row' if len(counts) > 1 else ''}{' (--quick)' if args.quick else ''}")
     report.print_table(rows, title, measure)
     plots = args.plots or (out / args.env if args.quick else ROOT / "benchmarks" / "plots")
-    stem = f"estimators_{args.env}{'_quick' if args.quick else ''}"
+    # a length other than the quickstart's has its own results and plots
+    length = f"_it{rl_iterations}" if rl_iterations and not args.quick else ""
+    stem = f"estimators_{args.env}{'_quick' if args.quick else ''}{length}"
     kinds = [k for k in KINDS if k in args.settings]
     for path in (report.plot_curves(rows, kinds, title, plots / f"{stem}_curves.png", measure),
                  report.plot_final(rows, kinds, title, plots / f"{stem}_final.png", measure)):
@@ -468,9 +472,9 @@ def main(argv: list[str] | None = None) -> int:
                "date": datetime.now(UTC).strftime("%Y-%m-%d"), "study_wall_s": wall,
                "rows": [r.as_dict() for r in rows]}
     (out / args.env).mkdir(parents=True, exist_ok=True)
-    (out / args.env / "results.json").write_text(json.dumps(results, indent=1))
-    (out / args.env / "results.md").write_text(report.markdown_table(rows) + "\n")
-    print(f"results: {out / args.env / 'results.json'} (study wall {wall:.0f} s)")
+    (out / args.env / f"results{length}.json").write_text(json.dumps(results, indent=1))
+    (out / args.env / f"results{length}.md").write_text(report.markdown_table(rows) + "\n")
+    print(f"results: {out / args.env / f'results{length}.json'} (study wall {wall:.0f} s)")
     if args.write_claims:
         write_claims(args.env, study, results)
     failed = [j.name for j in jobs if j.status == "failed"]

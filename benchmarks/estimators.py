@@ -459,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     stem = f"estimators_{args.env}{'_quick' if args.quick else ''}{length}"
     kinds = [k for k in KINDS if k in args.settings]
     for path in (report.plot_curves(rows, kinds, title, plots / f"{stem}_curves.png", measure),
+                 report.plot_curves(rows, kinds, title, plots / f"{stem}_gains.png", measure,
+                                    gain=True),
                  report.plot_final(rows, kinds, title, plots / f"{stem}_final.png", measure)):
         print(f"plot: {path}")
     versions = package_versions()

@@ -233,15 +233,16 @@ def _figure(width: float, height: float, panels: int) -> tuple[Any, list[Any], A
 
 
 def plot_curves(rows: Sequence[Row], settings: Sequence[str], title: str, out: Path,
-                measure: str = "held-out success") -> Path:
+                measure: str = "held-out success", gain: bool = False) -> Path:
     """Held-out success vs RL iteration, one line per estimator (mean over training seeds)
-    with a ±std band, one panel per setting."""
+    with a ±std band, one panel per setting. ``gain``: each run minus its own post-SFT value,
+    so the spread of the SFT starts (shared by every estimator of a seed) leaves the bands."""
     fig, axes, canvas = _figure(6.0 * len(settings), 4.2, len(settings))
     for ax, setting in zip(axes, settings, strict=True):
         for row in (r for r in rows if r.setting == setting and r.runs):
             xs = sorted({x for run in row.runs for x, _ in run.curve})
-            ys = np.array([[np.interp(x, *zip(*run.curve, strict=True)) for x in xs]
-                           for run in row.runs])
+            ys = np.array([[np.interp(x, *zip(*run.curve, strict=True))
+                            - (run.post_sft if gain else 0.0) for x in xs] for run in row.runs])
             mean, std = ys.mean(0), (ys.std(0, ddof=1) if len(ys) > 1 else np.zeros(len(xs)))
             colour = ESTIMATOR_COLOURS.get(row.estimator)
             label = f"{row.estimator}{' *' if row.quickstart else ''} (n={len(row.runs)})"
@@ -252,7 +253,8 @@ def plot_curves(rows: Sequence[Row], settings: Sequence[str], title: str, out: P
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:  # a setting with no finished run: no legend
             ax.legend(fontsize=8, loc="lower right")
-    axes[0].set_ylabel(f"{measure} (mean ± std over training seeds)")
+    axes[0].set_ylabel(f"{measure}{' gain over post-SFT' if gain else ''}\n"
+                       "(mean ± std over training seeds)")
     fig.suptitle(title)
     out.parent.mkdir(parents=True, exist_ok=True)
     canvas.print_png(str(out))

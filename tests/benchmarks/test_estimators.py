@@ -200,7 +200,7 @@ def test_quick_study_end_to_end(tmp_path: Path) -> None:
             assert 0.0 <= run["auc"] <= 1.0
     assert all(len(v) == 1 for v in post_sft.values())  # one SFT checkpoint per seed
     assert "transformers" in results["versions"]
-    for kind in ("curves", "final"):
+    for kind in ("curves", "gains", "final"):
         assert (tmp_path / "toy-env" / f"estimators_toy-env_quick_{kind}.png").stat().st_size
     assert "vs GRPO" in first.stdout
 

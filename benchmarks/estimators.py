@@ -367,7 +367,9 @@ def package_versions() -> dict[str, str]:
 
 
 def collect(env: str, study: StudyEnv, out: Path, rl: dict[tuple[str, str, int], Job],
-            settings: list[Setting]) -> list[report.Row]:
+            settings: list[Setting], quickstart_length: bool = True) -> list[report.Row]:
+    """The table's rows; ``quickstart_length``: the runs have the quickstart's RL length, so the
+    row of its estimator setting is its recipe (marked ``*``, the claims' source)."""
     from turnrl.core.config import load_config
     from turnrl.trainers.config import TrainConfig
 
@@ -385,7 +387,7 @@ def collect(env: str, study: StudyEnv, out: Path, rl: dict[tuple[str, str, int],
         sft_walls = [json.loads((out / env / "sft" / f"seed{r.seed}" / "summary.json")
                                 .read_text())["wall_time_s"] for r in runs]
         rows.append(report.Row(s.estimator, s.kind, s.params, s.source, runs,
-                               quickstart=(shipped.name == s.estimator
+                               quickstart=(quickstart_length and shipped.name == s.estimator
                                            and same_params(s, shipped.params)),
                                extra={"sft_wall_time_s": report.mean_std(sft_walls)[0]}))
     report.pair_with_grpo(rows)
@@ -446,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only:
         run_jobs(jobs, args.jobs)
     wall = time.perf_counter() - t0
-    rows = collect(args.env, study, out, rl, settings)
+    rows = collect(args.env, study, out, rl, settings, quickstart_length=rl_iterations is None)
     counts = sorted({len(r.runs) for r in rows if r.runs}) or [0]
     n_seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
     measure = report.METRICS[study.metric].label

@@ -69,10 +69,6 @@ class StudyEnv:
     """Overrides of ``--quick`` (fewer iterations, smaller panel)."""
     metric: str = "success"
     """The held-out measure the table, plots and claims use (``estimators_report.METRICS``)."""
-    rl_iterations: int | None = None
-    """RL iterations of the study's runs when shorter than the quickstart's (None: the
-    quickstart's own). The LR is constant after warm-up, so a shortened run is the quickstart's
-    run cut at that iteration, but its numbers are not the quickstart's claims."""
 
 
 STUDIES: dict[str, StudyEnv] = {
@@ -242,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", nargs="+", choices=KINDS, default=list(KINDS))
     p.add_argument("--jobs", type=int, default=2, help="runs at a time (one per core)")
     p.add_argument("--rl-iterations", type=int, metavar="N",
-                   help="RL iterations per run (default: the env's study length, else its "
-                   "quickstart's; 0: the quickstart's)")
+                   help="RL iterations per run (default or 0: the quickstart's own; another "
+                   "length runs in <setting>-itN dirs, extending shorter runs)")
     p.add_argument("--first-seeds", type=int, metavar="K",
                    help="run every setting's first K seeds before any setting's others")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "estimators")
@@ -259,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     if seeds < 1 or args.jobs < 1 or (args.first_seeds is not None and args.first_seeds < 1):
         print("estimators: --seeds, --jobs and --first-seeds must be >= 1", file=sys.stderr)
         return 2
-    rl_iterations = study.rl_iterations if args.rl_iterations is None else args.rl_iterations
+    rl_iterations = args.rl_iterations
     if rl_iterations is not None and rl_iterations < 0:
         print("estimators: --rl-iterations must be >= 0", file=sys.stderr)
         return 2

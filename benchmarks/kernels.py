@@ -239,10 +239,15 @@ def main(argv: list[str] | None = None) -> int:
                     report["ratios"].append({"model": model, "n": n, "ratio": f"{a}/{b}",
                                              "value": ratio})
                     print(f"  {a} / {b} time = {ratio:.2f}x")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2))
+            _save(report, args.json)  # after every shape: a run stopped at its limit keeps these
+    _save(report, args.json)
     return 0
+
+
+def _save(report: dict[str, Any], path: Path | None) -> None:
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

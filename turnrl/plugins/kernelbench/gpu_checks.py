@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 from typing import Any
 
 from turnrl.plugins.kernelbench.evaluate import aevaluate, resolve_sandbox
@@ -51,53 +52,95 @@ class ModelNew(nn.Module):
 ```'''
 
 
-async def _experts(sandbox: Any, problems: list[Any], reps: int, device: str
-                   ) -> list[dict[str, Any]]:
+def _expert_row(problem: Any, r: Any) -> dict[str, Any]:
+    return {"id": problem.id, "category": problem.category, "correct": r.correct,
+            "decoy": r.decoy, "hacks": r.hacks, "speedup": r.speedup,
+            "runtime_ms": r.runtime_ms, "ref_runtime_ms": r.ref_runtime_ms,
+            "coverage": r.coverage, "feedback": r.feedback if not r.correct else ""}
+
+
+def _order(problems: list[Any]) -> list[Any]:
+    """Fusion problems first: a budget cut short still answers "does a fusion expert beat eager
+    PyTorch?"; catalogue order otherwise."""
+    return sorted(problems, key=lambda p: p.category != "fusion")
+
+
+def _passed(report: dict[str, Any]) -> dict[str, bool]:
+    experts = report["experts"]
+    if report["device"] != "cuda":
+        return {"experts_correct_at_cpu_scale": bool(experts) and all(
+            e["correct"] and not e["decoy"] and not e["hacks"] for e in experts)}
+    decoy = report.get("profiler_decoy") or {}
+    return {
+        "experts_correct_at_gpu_scale": bool(experts) and all(
+            e["correct"] and not e["decoy"] and not e["hacks"] for e in experts),
+        "fusion_expert_beats_eager": bool(report["fusion_wins"]),
+        "profiler_catches_decoy": bool(decoy.get("decoy"))
+        and "profiler_decoy" in decoy.get("hacks", []),
+        "coverage_measured": all(e["coverage"] is not None for e in experts if e["correct"]),
+    }
+
+
+async def _run(box: Any, chosen: list[Any], *, reps: int, device: str, budget_s: float | None,
+               out: str | None) -> dict[str, Any]:
     gate = asyncio.Semaphore(1)  # one GPU: timings must not overlap
-    out = []
-    for problem in problems:
+    t0 = time.monotonic()
+    report: dict[str, Any] = {"device": device, "experts": [], "fusion_wins": [],
+                              "problems_total": len(chosen), "skipped_for_budget": []}
+
+    def save() -> None:
+        report["passed"] = _passed(report)
+        report["complete"] = len(report["experts"]) == len(chosen) and (
+            device != "cuda" or "profiler_decoy" in report)
+        report["seconds"] = round(time.monotonic() - t0, 1)
+        if out:  # after every problem, so a stage killed at its limit still leaves its rows
+            with open(out, "w", encoding="utf-8") as f:
+                json.dump(report, f, indent=2)
+
+    if device == "cuda":  # short, and the one check no expert answers: first
+        decoy = (await aevaluate(shipped_problem("l1-relu", "gpu").source, PROFILER_DECOY,
+                                 sandbox=box, trusted=True, device="cuda", reps=reps,
+                                 timeout_s=900, gate=gate)).result
+        report["profiler_decoy"] = {"decoy": decoy.decoy, "hacks": decoy.hacks,
+                                    "feedback": decoy.feedback}
+        save()
+    for i, problem in enumerate(_order(chosen)):
+        if budget_s is not None and time.monotonic() - t0 > budget_s:
+            report["skipped_for_budget"] = [p.id for p in _order(chosen)[i:]]
+            break
         answer = f"```python\n{expert_source(problem.id)}```"
-        ev = await aevaluate(problem.source, answer, sandbox=sandbox, trusted=True,
-                             device=device, reps=reps, timeout_s=900, gate=gate)
-        r = ev.result
-        out.append({"id": problem.id, "category": problem.category, "correct": r.correct,
-                    "decoy": r.decoy, "hacks": r.hacks, "speedup": r.speedup,
-                    "runtime_ms": r.runtime_ms, "ref_runtime_ms": r.ref_runtime_ms,
-                    "coverage": r.coverage, "feedback": r.feedback if not r.correct else ""})
-    return out
+        ev = await aevaluate(problem.source, answer, sandbox=box, trusted=True, device=device,
+                             reps=reps, timeout_s=900, gate=gate)
+        row = _expert_row(problem, ev.result)
+        report["experts"].append(row)
+        if device == "cuda" and row["category"] == "fusion" and row["correct"] \
+                and (row["speedup"] or 0) > 1.0:
+            report["fusion_wins"].append(row["id"])
+        print(_line(row), flush=True)
+        save()
+    save()
+    return report
+
+
+def _line(e: dict[str, Any]) -> str:
+    speed = f"{e['speedup']:.2f}x" if e["speedup"] else "-"
+    cover = f"{100 * e['coverage']:.0f}%" if e["coverage"] is not None else "-"
+    return (f"{e['id']:26s} {'ok ' if e['correct'] else 'BAD'} speedup {speed:>7s} "
+            f"coverage {cover:>5s}")
 
 
 def run_gpu_checks(*, sandbox: str | Any = "local", problems: list[str] | None = None,
-                   reps: int = 20, device: str = "cuda") -> dict[str, Any]:
-    """Run the checks above; returns a JSON-safe report with ``passed`` per check.
-    ``device="cpu"``: the experts' correctness at ``cpu`` scale only (a dry run)."""
+                   reps: int = 20, device: str = "cuda", budget_s: float | None = None,
+                   out: str | None = None) -> dict[str, Any]:
+    """Run the checks above; returns a JSON-safe report with ``passed`` per check (over the
+    problems checked; ``complete`` says whether that was all of them). ``device="cpu"``: the
+    experts' correctness at ``cpu`` scale only (a dry run). ``budget_s``: start no problem after
+    this many seconds (the rest are listed in ``skipped_for_budget``); ``out``: rewritten after
+    every problem."""
     box = resolve_sandbox(sandbox, trusted=True)
     scale = "gpu" if device == "cuda" else "cpu"
     chosen = [p for p in shipped_problems(scale) if problems is None or p.id in problems]
-    experts = asyncio.run(_experts(box, chosen, reps, device))
-    if device != "cuda":
-        return {"experts": experts, "device": device,
-                "passed": {"experts_correct_at_cpu_scale": all(
-                    e["correct"] and not e["decoy"] and not e["hacks"] for e in experts)}}
-    decoy = asyncio.run(aevaluate(shipped_problem("l1-relu", "gpu").source, PROFILER_DECOY,
-                                  sandbox=box, trusted=True, device="cuda", reps=reps,
-                                  timeout_s=900)).result
-    fusion_wins = [e["id"] for e in experts if e["category"] == "fusion"
-                   and e["correct"] and (e["speedup"] or 0) > 1.0]
-    return {
-        "experts": experts, "device": device,
-        "profiler_decoy": {"decoy": decoy.decoy, "hacks": decoy.hacks,
-                           "feedback": decoy.feedback},
-        "passed": {
-            "experts_correct_at_gpu_scale": all(e["correct"] and not e["decoy"]
-                                                and not e["hacks"] for e in experts),
-            "fusion_expert_beats_eager": bool(fusion_wins),
-            "profiler_catches_decoy": decoy.decoy and "profiler_decoy" in decoy.hacks,
-            "coverage_measured": all(e["coverage"] is not None for e in experts
-                                     if e["correct"]),
-        },
-        "fusion_wins": fusion_wins,
-    }
+    return asyncio.run(_run(box, chosen, reps=reps, device=device, budget_s=budget_s, out=out))
 
 
 def main() -> None:
@@ -108,16 +151,13 @@ def main() -> None:
     parser.add_argument("--out", default="kernel_gpu.json")
     parser.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
                         help="cpu: a dry run of the same path (correctness at cpu scale)")
+    parser.add_argument("--budget-s", type=float, default=None,
+                        help="start no problem after this many seconds (the rest are listed)")
     args = parser.parse_args()
     report = run_gpu_checks(sandbox=args.sandbox, problems=args.problems, reps=args.reps,
-                            device=args.device)
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-    for e in report["experts"]:
-        speed = f"{e['speedup']:.2f}x" if e["speedup"] else "-"
-        cover = f"{100 * e['coverage']:.0f}%" if e["coverage"] is not None else "-"
-        print(f"{e['id']:26s} {'ok ' if e['correct'] else 'BAD'} speedup {speed:>7s} "
-              f"coverage {cover:>5s}")
+                            device=args.device, budget_s=args.budget_s, out=args.out)
+    print(f"{len(report['experts'])} of {report['problems_total']} problems checked in "
+          f"{report['seconds']} s; skipped for budget: {len(report['skipped_for_budget'])}")
     print(json.dumps(report["passed"], indent=2))
     raise SystemExit(0 if all(report["passed"].values()) else 1)
 

@@ -63,8 +63,7 @@ class Stage:
         seconds the stage will get (a stage that can stop early is told to stop before it)."""
         py, out = sys.executable, str(args.out)
         if self.name == "gpu_tests":
-            return [py, "-m", "pytest", "-m", "gpu", "--run-gpu", "-q", "-p", "no:cacheprovider",
-                    f"--junitxml={out}/gpu_tests.xml", *gpu_test_files()]
+            return [py, str(Path(__file__).resolve()), "--gpu-tests-into", out]
         if self.name == "kernels":
             cmd = [py, "benchmarks/kernels.py", "--json", f"{out}/kernels.json"]
             return cmd + (["--dry-run"] if args.dry_run else ["--budget-ms", "300"])
@@ -86,6 +85,20 @@ def gpu_test_files() -> list[str]:
     import what the GPU image lacks (docker, playwright, ...) from failing the collection."""
     return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("test_*.py")
                   if "mark.gpu" in p.read_text(encoding="utf-8"))
+
+
+def run_gpu_tests(out: Path) -> int:
+    """Each gpu test file in its own pytest process. One process would share one
+    ``TRITON_INTERPRET``: the kernel environment's conftest turns the interpreter on for its CPU
+    tests, and Triton reads it when a kernel module is imported, so the fused kernel's bf16 tests
+    ran interpreted on CUDA tensors and failed (first lent GPU, stop 24)."""
+    rc = 0
+    for i, path in enumerate(gpu_test_files()):
+        print(f"$ pytest -m gpu {path}", flush=True)
+        rc |= subprocess.call([sys.executable, "-m", "pytest", "-m", "gpu", "--run-gpu", "-q",
+                               "-p", "no:cacheprovider", f"--junitxml={out}/gpu_tests-{i}.xml",
+                               path], cwd=ROOT)
+    return rc
 
 
 STAGES = (
@@ -174,18 +187,22 @@ def run_stage(stage: Stage, args: argparse.Namespace, left_s: float) -> Result:
 
 def stage_data(name: str, out: Path) -> dict[str, Any]:
     if name == "gpu_tests":
-        xml = out / "gpu_tests.xml"
-        if not xml.exists():
+        counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+        failed: list[str] = []
+        xmls = sorted(out.glob("gpu_tests-*.xml"))
+        for xml in xmls:
+            suite = ET.parse(xml).getroot()
+            suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+            if suite is None:
+                continue
+            for k in counts:
+                counts[k] += int(suite.get(k, 0))
+            failed += [f"{c.get('classname')}::{c.get('name')}" for c in suite.iter("testcase")
+                       if c.find("failure") is not None or c.find("error") is not None]
+        if not xmls:
             return {}
-        suite = ET.parse(xml).getroot()
-        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
-        if suite is None:
-            return {}
-        counts = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
         counts["passed"] = counts["tests"] - counts["failures"] - counts["errors"] - \
             counts["skipped"]
-        failed = [f"{c.get('classname')}::{c.get('name')}" for c in suite.iter("testcase")
-                  if c.find("failure") is not None or c.find("error") is not None]
         return counts | {"failed_tests": failed}
     path = out / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else {}
@@ -277,7 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wheels", type=Path, help="install missing packages from this folder")
     ap.add_argument("--fetch-wheels", type=Path, metavar="DIR",
                     help="download the wheels a GPU image may lack into DIR, then exit")
+    ap.add_argument("--gpu-tests-into", type=Path, help=argparse.SUPPRESS)  # the stage's own
     args = ap.parse_args(argv)
+    if args.gpu_tests_into:
+        return run_gpu_tests(args.gpu_tests_into)
     if args.fetch_wheels:
         return fetch_wheels(args.fetch_wheels)
     names = [s for s in args.stages.split(",") if s]

@@ -41,7 +41,10 @@ def _triton(x, w, y, t):  # type: ignore[no-untyped-def]
 
 
 def _norm_err(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a.float() - b.float()).abs().max() / b.float().abs().max())
+    # detached: torch 2.11 warns when a tensor that requires grad becomes a Python float, and
+    # the warning is an error here (the H200 run of stop 24 failed on it, values agreeing to 2e-7)
+    a, b = a.detach().float(), b.detach().float()
+    return float((a - b).abs().max() / b.abs().max())
 
 
 @pytest.mark.parametrize(("n", "h", "v"), [(777, 256, 5003), (300, 1536, 151936)])

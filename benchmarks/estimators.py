@@ -159,9 +159,16 @@ def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: li
                   [config, "--run-dir", str(sft_dir), f"seed={seed}", *common,
                    *last, "trainer.iterations=0", "checkpoint.every=1"], 0)
         jobs.append(sft)
+        made: dict[Path, Job] = {}
         for s in settings:
-            run_dir = out / env / "rl" / f"{s.estimator}-{s.kind}{length}" / f"seed{seed}"
-            job = Job(f"{s.estimator} {s.kind} seed {seed}", run_dir,
+            # a setting whose parameters equal an earlier kind's (RLOO: reference = shared)
+            # shares that kind's runs: the same config twice would only measure the machine
+            home = canonical(s)
+            run_dir = out / env / "rl" / f"{s.estimator}-{home.kind}{length}" / f"seed{seed}"
+            if run_dir in made:
+                rl[(s.estimator, s.kind, seed)] = made[run_dir]
+                continue
+            job = made[run_dir] = Job(f"{s.estimator} {home.kind} seed {seed}", run_dir,
                       [config, "--run-dir", str(run_dir), f"seed={seed}", *common,
                        f"checkpoint.init_from={sft_dir}",
                        f"checkpoint.every={study.checkpoint_every}",
@@ -174,7 +181,15 @@ def plan(env: str, study: StudyEnv, out: Path, *, seeds: list[int], settings: li
     late = first_seeds if first_seeds is not None else len(seeds)
     order = sorted(rl, key=lambda k: (first[k[1]], seeds.index(k[2]) >= late,
                                       ESTIMATORS.index(k[0]), k[2]))
-    return jobs + [rl[k] for k in order], rl
+    return jobs + list({id(rl[k]): rl[k] for k in order}.values()), rl
+
+
+def canonical(setting: Setting) -> Setting:
+    """The setting whose runs ``setting`` uses: the first in ``PRIORITY`` order with the same
+    estimator and equal parameters (itself when no other kind's are equal)."""
+    twins = [t for t in SETTINGS if t.estimator == setting.estimator
+             and same_params(t, setting.params)]
+    return min(twins, key=lambda t: PRIORITY.index(t.kind))
 
 
 
@@ -214,7 +229,10 @@ def collect(env: str, study: StudyEnv, out: Path, rl: dict[tuple[str, str, int],
                                     + stamp.get("prior_wall_s", 0.0)))
         sft_walls = [json.loads((out / env / "sft" / f"seed{r.seed}" / "summary.json")
                                 .read_text())["wall_time_s"] for r in runs]
-        rows.append(report.Row(s.estimator, s.kind, s.params, s.source, runs,
+        home = canonical(s)
+        source = s.source if home is s else \
+            f"{s.source} [parameters equal {home.kind}'s: the same runs]"
+        rows.append(report.Row(s.estimator, s.kind, s.params, source, runs,
                                quickstart=(quickstart_length and shipped.name == s.estimator
                                            and same_params(s, shipped.params)),
                                extra={"sft_wall_time_s": report.mean_std(sft_walls)[0]}))

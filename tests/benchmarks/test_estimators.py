@@ -126,7 +126,12 @@ def test_claim_block_round_trip(rep) -> None:  # type: ignore[no-untyped-def]
 def test_plan_forks_every_estimator_from_its_seeds_sft(study, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     jobs, rl = study.plan("toy-env", study.STUDIES["toy-env"], tmp_path, seeds=[0, 1],
                           settings=list(study.SETTINGS), quick=False)
-    assert len(jobs) == 2 + 2 * len(study.SETTINGS)
+    # RLOO's reference parameters equal its shared ones: one run per seed serves both rows
+    assert len(jobs) == 2 + 2 * (len(study.SETTINGS) - 1)
+    for seed in (0, 1):
+        assert rl[("rloo", "reference", seed)] is rl[("rloo", "shared", seed)]
+        assert rl[("rloo", "reference", seed)].run_dir.parent.name == "rloo-shared"
+        assert rl[("grpo", "reference", seed)] is not rl[("grpo", "shared", seed)]
     assert {s.estimator for s in study.SETTINGS} == {"grpo", "rloo", "gigpo", "hgpo", "salt",
                                                      "trloo"}
     for (_, _, seed), job in rl.items():
@@ -148,7 +153,13 @@ def test_plan_forks_every_estimator_from_its_seeds_sft(study, tmp_path: Path) ->
     assert names[:6] == [f"{e} shared seed 0" for e in shared]
     assert names[6:12] == [f"{e} shared seed 1" for e in shared]
     assert names[12] == "grpo reference seed 0"
-    assert len(names) == len(set(names)) == 2 * len(study.SETTINGS)
+    assert names[13] == "gigpo reference seed 0"  # RLOO reference: the shared runs
+    assert len(names) == len(set(names)) == 2 * (len(study.SETTINGS) - 1)
+    # the reference settings alone still run RLOO, in the shared setting's dirs
+    _, rl = study.plan("toy-env", study.STUDIES["toy-env"], tmp_path, seeds=[0],
+                       settings=[s for s in study.SETTINGS if s.kind == "reference"],
+                       quick=False)
+    assert rl[("rloo", "reference", 0)].run_dir == tmp_path / "toy-env/rl/rloo-shared/seed0"
 
 
 def test_every_setting_validates_and_one_is_the_quickstart(study) -> None:  # type: ignore[no-untyped-def]

@@ -105,7 +105,7 @@ async def _run(box: Any, chosen: list[Any], *, reps: int, device: str, budget_s:
                                     "feedback": decoy.feedback}
         save()
     for i, problem in enumerate(_order(chosen)):
-        if budget_s is not None and time.monotonic() - t0 > budget_s:
+        if budget_s is not None and time.monotonic() - t0 >= budget_s:
             report["skipped_for_budget"] = [p.id for p in _order(chosen)[i:]]
             break
         answer = f"```python\n{expert_source(problem.id)}```"

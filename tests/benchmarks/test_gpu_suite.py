@@ -46,6 +46,12 @@ def test_dry_run_runs_every_stage_and_writes_the_report(tmp_path: Path) -> None:
     kernel_env = stages["kernel_env"]
     assert kernel_env["status"] == "ok"
     assert kernel_env["data"]["passed"] == {"experts_correct_at_cpu_scale": True}
+    assert kernel_env["data"]["complete"]
+    assert [e["id"] for e in kernel_env["data"]["experts"]] == ["l2-linear_relu", "l1-relu"]
+    # one pytest process per gpu test file (a shared one leaked TRITON_INTERPRET between them)
+    files = (tmp_path / "gpu_tests.log").read_text().count("$ pytest -m gpu ")
+    assert files >= 3
+    assert len(list(tmp_path.glob("gpu_tests-*.xml"))) == files
     md = (tmp_path / "report.md").read_text()
     assert "DRY RUN" in md
     assert "| trainer | ok |" in md

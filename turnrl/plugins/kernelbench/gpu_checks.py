@@ -65,15 +65,20 @@ def _order(problems: list[Any]) -> list[Any]:
     return sorted(problems, key=lambda p: p.category != "fusion")
 
 
+def _fusion_wins(experts: list[dict[str, Any]]) -> list[str]:
+    return [e["id"] for e in experts if e["category"] == "fusion" and e["correct"]
+            and (e["speedup"] or 0) > 1.0]
+
+
 def _passed(report: dict[str, Any]) -> dict[str, bool]:
     experts = report["experts"]
+    clean = bool(experts) and all(e["correct"] and not e["decoy"] and not e["hacks"]
+                                  for e in experts)
     if report["device"] != "cuda":
-        return {"experts_correct_at_cpu_scale": bool(experts) and all(
-            e["correct"] and not e["decoy"] and not e["hacks"] for e in experts)}
+        return {"experts_correct_at_cpu_scale": clean}
     decoy = report.get("profiler_decoy") or {}
     return {
-        "experts_correct_at_gpu_scale": bool(experts) and all(
-            e["correct"] and not e["decoy"] and not e["hacks"] for e in experts),
+        "experts_correct_at_gpu_scale": clean,
         "fusion_expert_beats_eager": bool(report["fusion_wins"]),
         "profiler_catches_decoy": bool(decoy.get("decoy"))
         and "profiler_decoy" in decoy.get("hacks", []),
@@ -89,6 +94,8 @@ async def _run(box: Any, chosen: list[Any], *, reps: int, device: str, budget_s:
                               "problems_total": len(chosen), "skipped_for_budget": []}
 
     def save() -> None:
+        if device == "cuda":  # speedups are timings: none on the CPU
+            report["fusion_wins"] = _fusion_wins(report["experts"])
         report["passed"] = _passed(report)
         report["complete"] = len(report["experts"]) == len(chosen) and (
             device != "cuda" or "profiler_decoy" in report)
@@ -104,18 +111,16 @@ async def _run(box: Any, chosen: list[Any], *, reps: int, device: str, budget_s:
         report["profiler_decoy"] = {"decoy": decoy.decoy, "hacks": decoy.hacks,
                                     "feedback": decoy.feedback}
         save()
-    for i, problem in enumerate(_order(chosen)):
+    ordered = _order(chosen)
+    for i, problem in enumerate(ordered):
         if budget_s is not None and time.monotonic() - t0 >= budget_s:
-            report["skipped_for_budget"] = [p.id for p in _order(chosen)[i:]]
+            report["skipped_for_budget"] = [p.id for p in ordered[i:]]
             break
         answer = f"```python\n{expert_source(problem.id)}```"
         ev = await aevaluate(problem.source, answer, sandbox=box, trusted=True, device=device,
                              reps=reps, timeout_s=900, gate=gate)
         row = _expert_row(problem, ev.result)
         report["experts"].append(row)
-        if device == "cuda" and row["category"] == "fusion" and row["correct"] \
-                and (row["speedup"] or 0) > 1.0:
-            report["fusion_wins"].append(row["id"])
         print(_line(row), flush=True)
         save()
     save()

@@ -37,13 +37,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -194,19 +191,10 @@ def canonical(setting: Setting) -> Setting:
 
 
 def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "tokenizers", "numpy", "alfworld"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True, check=False).stdout.strip()
-    if commit:
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True, check=False).stdout
-        out["turnrl"] = commit + ("+dirty" if dirty.strip() else "")
-    return out
+    """This process's software (the report's; each run records its own in summary.json)."""
+    from turnrl.core.provenance import software_versions
+
+    return software_versions()
 
 
 def collect(env: str, study: StudyEnv, out: Path, rl: dict[tuple[str, str, int], Job],

@@ -65,6 +65,9 @@ class RunResult:
     train_success: list[tuple[int, float]]  # (iteration, training success at temperature 1)
     wall_time_s: float
     iterations: int
+    # the software of each process that trained it (summary.json ``versions``: the SFT run it
+    # forked from, then each part); empty for runs from before turnrl recorded them
+    versions: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def auc(self) -> float:
@@ -112,7 +115,7 @@ def load_run(run_dir: Path, seed: int, metric: str = "success") -> RunResult:
                      post_rl_std=float(final[m.std_key]), curve=curve,
                      train_success=[(it, float(r["success"])) for it, r in sorted(records.items())],
                      wall_time_s=float(summary.get("wall_time_s", math.nan)),
-                     iterations=iterations)
+                     iterations=iterations, versions=list(summary.get("versions", [])))
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float]:
@@ -306,7 +309,7 @@ def claim_lines(env: str, row: dict[str, Any], versions: dict[str, str], machine
     runs = row["runs"]
     seeds = ", ".join(f"{r['seed']}: {r['post_sft']:.3f} -> {r['post_rl']:.3f}" for r in runs)
     gains = mean_std(r["post_rl"] - r["post_sft"] for r in runs)
-    pkgs = ", ".join(f"{k} {v}" for k, v in versions.items())
+    pkgs = measured_versions(runs, versions)
     return [
         f"{CLAIM_BEGIN} --env {env} (regenerate: --write-claims; do not edit by hand)",
         f"# {measure}, mean ± std over {len(runs)} training seeds (each run: mean of "
@@ -321,6 +324,24 @@ def claim_lines(env: str, row: dict[str, Any], versions: dict[str, str], machine
         f"#   packages: {pkgs}",
         CLAIM_END,
     ]
+
+
+def measured_versions(runs: Sequence[dict[str, Any]], report_time: dict[str, str]) -> str:
+    """The versions the runs were *trained* with (every distinct value of each package over
+    the runs and their parts, in order), e.g. ``torch 2.13.0+cpu, turnrl_commit 1a2b3c4``.
+    Runs from before turnrl recorded versions fall back to ``report_time``'s, labelled so."""
+    recorded = [v for r in runs for v in r.get("versions", [])]
+    missing = sum(not r.get("versions") for r in runs)
+    if missing:
+        pkgs = ", ".join(f"{k} {v}" for k, v in report_time.items())
+        return (f"{pkgs} (at report time: {missing} of {len(runs)} runs predate turnrl's "
+                "version records)")
+    values: dict[str, list[str]] = {}
+    for entry in recorded:
+        for key, value in entry.items():
+            if value not in values.setdefault(key, []):
+                values[key].append(value)
+    return ", ".join(f"{k} {' / '.join(v)}" for k, v in values.items())
 
 
 def claim_pair(row: dict[str, Any], what: str) -> tuple[float, float]:

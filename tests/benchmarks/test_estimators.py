@@ -313,7 +313,7 @@ def test_a_longer_study_extends_the_shorter_runs(study, tmp_path: Path, monkeypa
     (s_job.run_dir / "study_job.json").write_text(json.dumps(s_job.stamp))
 
     launched: list[list[str]] = []
-    monkeypatch.setattr(study.subprocess, "Popen",
+    monkeypatch.setattr(subprocess, "Popen",
                         lambda cmd, **_: launched.append(cmd) or object())
     study.start(f_job)
     assert launched
@@ -344,3 +344,16 @@ def test_an_sft_run_survives_a_change_of_estimator(study, tmp_path: Path) -> Non
     assert grpo.finished_before()  # its advantage comes from the arguments, not the file
     config.write_text(text.replace("lr: 0.003", "lr: 0.002"))
     assert not sft.finished_before()
+
+
+def test_claims_quote_the_versions_the_runs_trained_with(rep) -> None:  # type: ignore[no-untyped-def]
+    """Not the report's: a report written after an upgrade must not stamp the new versions on
+    old numbers. Runs from before version records say so instead of passing for measured."""
+    sft = {"python": "3.11.7", "torch": "2.13.0+cpu", "turnrl_commit": "aaaaaaa"}
+    runs = [{"versions": [sft]}, {"versions": [sft, sft | {"turnrl_commit": "bbbbbbb"}]}]
+    report_time = {"python": "3.12.0", "torch": "2.99.0", "turnrl_commit": "ccccccc"}
+    assert rep.measured_versions(runs, report_time) == \
+        "python 3.11.7, torch 2.13.0+cpu, turnrl_commit aaaaaaa / bbbbbbb"
+    legacy = rep.measured_versions([*runs, {"seed": 2}], report_time)
+    assert legacy.startswith("python 3.12.0, torch 2.99.0, turnrl_commit ccccccc")
+    assert "at report time: 1 of 3 runs predate" in legacy

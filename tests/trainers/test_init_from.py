@@ -26,6 +26,12 @@ def _train(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=600, check=False)
 
 
+def _torch_version() -> str:
+    import torch
+
+    return str(torch.__version__)
+
+
 def _rl(run_dir: Path) -> list[dict[str, float]]:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     return [r for r in rows if r["phase"] == "rl"]
@@ -63,6 +69,12 @@ def test_fork_from_post_sft_checkpoint_equals_the_uninterrupted_run(tmp_path: Pa
     fork_summary = json.loads((tmp_path / "fork" / "summary.json").read_text())
     assert fork_summary["success"] == full_summary["success"]  # pre/post-SFT carried, post-RL same
     assert fork_summary["init_from"].endswith("step_000000")
+    # the software that trained it: the SFT run's entry, carried; the fork ran on the same
+    # software, so it added none
+    sft_summary = json.loads((tmp_path / "sft" / "summary.json").read_text())
+    assert fork_summary["versions"] == sft_summary["versions"]
+    assert len(fork_summary["versions"]) == 1
+    assert fork_summary["versions"][0]["torch"] == _torch_version()
 
     # another estimator from the same checkpoint: same start, different updates
     other = _train(tmp_path / "other", "trainer.iterations=1", "checkpoint.every=0",

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from turnrl.core.provenance import record_versions
 from turnrl.core.rollout import split_failed
 from turnrl.executors import executor_from_config
 from turnrl.trainers import checkpoint
@@ -114,6 +115,7 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         state = checkpoint.load(resume, model=model, optimizer=optimizer, scheduler=scheduler,
                                 info=info)
         start, summary = state["step"] + 1, state["extra"]["summary"]
+        record_versions(summary)  # this part's software, when it differs from the last
         push_weights(model, policy)
         say(info, f"resumed from {resume} (iteration {state['step']})")
     elif fork_source is not None:
@@ -122,10 +124,12 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         start = state["step"] + 1
         summary = copy.deepcopy(state["extra"].get("summary", {})) or {"success": {}}
         summary["init_from"] = str(fork_source)
+        record_versions(summary)  # after the source's own entries
         push_weights(model, policy)
         say(info, f"started from {fork_source} (iteration {state['step']}; SFT skipped)")
     else:
         summary = {"success": {}}
+        record_versions(summary)
         if cfg.sft.enabled:
             summary["success"]["pre_sft"] = evaluate(policy, cfg, host, info, "pre_sft",
                                                      executor)

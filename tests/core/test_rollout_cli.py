@@ -15,7 +15,7 @@ from turnrl.core.store import EpisodeStore
 from turnrl.core.types import Episode, Observation, Step, Task
 from turnrl.plugins.toy.expert import shortest_path
 
-KEYS = {"success", "by_type", "avg_steps", "invalid_rate", "episodes", "errors"}
+KEYS = {"success", "by_type", "avg_steps", "invalid_rate", "episodes", "errors", "versions"}
 
 
 def _eval(tmp: Path, policy: str, *extra: str) -> dict:
@@ -155,6 +155,9 @@ def test_resume_replays_failed_episodes_and_reports_the_newest(
     assert main([*argv, "--resume"]) == 0
     after = json.loads((tmp_path / "metrics.json").read_text())
     assert (after["errors"], after["success"]["mean"], after["episodes"]) == (0, 1.0, 9)
+    import torch
+
+    assert after["versions"]["torch"] == str(torch.__version__)  # what produced the numbers
     records = [json.loads(line) for line in
                (tmp_path / "episodes.jsonl").read_text().splitlines()]
     assert len(records) == 9 + n_fail  # the old records stay; the newest wins

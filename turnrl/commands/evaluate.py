@@ -7,7 +7,10 @@ the average number of steps and the invalid-action rate. With ``--out DIR`` it w
 ``DIR/episodes.jsonl`` (every episode, as it finishes) and ``DIR/metrics.json``:
 
     {"success": {"mean", "std"}, "by_type": {TYPE: {"mean", "std"}}, "avg_steps",
-     "invalid_rate", "episodes", "errors"}
+     "invalid_rate", "episodes", "errors", "versions"}
+
+(``versions``: the packages and turnrl commit of the process that wrote it, see
+``turnrl.core.provenance``; not part of the returned metrics.)
 
 Panels and sampling seeds are fixed, so the same policy gives the same numbers on any machine
 and at any concurrency. A failed episode (env_error, policy_error, timeout) counts as a failure
@@ -309,8 +312,10 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             executor.close()
     metrics = summarize(runs)
     if args.out:
-        (Path(args.out) / "metrics.json").write_text(
-            json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        from turnrl.core.provenance import software_versions
+
+        (Path(args.out) / "metrics.json").write_text(json.dumps(
+            metrics | {"versions": software_versions()}, indent=2, sort_keys=True) + "\n")
     _print(args, panel, len(tasks), metrics)
     errors = Counter(f"{e.status}: {e.error}" for eps in runs.values() for e in eps
                      if e.status in FAILED)

@@ -5,7 +5,6 @@ skips finished runs, plots and results are written."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,30 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.benchmarks.script_loader import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks"
 
 
-def _load(name: str):  # type: ignore[no-untyped-def]
-    if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))  # estimators.py imports estimators_report
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def rep():  # type: ignore[no-untyped-def]
-    return _load("estimators_report")
+    return load_script("estimators_report")
 
 
 @pytest.fixture(scope="module")
 def study():  # type: ignore[no-untyped-def]
-    return _load("estimators")
+    return load_script("estimators")
 
 
 def _fake_run(run_dir: Path, sft: float, evals: dict[int, float], final: float,

@@ -5,7 +5,6 @@ tier -- two runs of a short quickstart and its SFT fork are bit-identical, anoth
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,19 +13,15 @@ from typing import Any
 
 import pytest
 
+from tests.benchmarks.script_loader import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "reproducibility.py"
 
 
 @pytest.fixture(scope="module")
 def repro():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("reproducibility", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["reproducibility"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("reproducibility")
 
 
 def _rows(losses: list[float], rewards: list[float]) -> dict[int, dict[str, Any]]:

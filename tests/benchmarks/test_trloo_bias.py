@@ -8,13 +8,14 @@ The closed forms below are derived by hand for the script's default task (pi, mu
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.benchmarks.script_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "trloo_bias.py"
@@ -32,13 +33,7 @@ def hand_mean_variance_loo(g: int) -> float:
 
 @pytest.fixture(scope="module")
 def script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("trloo_bias", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["trloo_bias"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("trloo_bias")
 
 
 def test_true_advantage_matches_hand_values(script) -> None:  # type: ignore[no-untyped-def]

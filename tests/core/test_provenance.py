@@ -50,9 +50,11 @@ def test_commit_is_gits_and_marks_uncommitted_changes(tmp_path: Path) -> None:
 def test_record_versions_appends_only_a_change() -> None:
     summary: dict[str, object] = {"success": {}}
     first = {"python": "3.11.7", "torch": "2.13.0+cpu"}
-    record_versions(summary, first)
-    record_versions(summary, dict(first))  # resumed on the same software
+    assert record_versions(summary, first) == []  # a first entry changes nothing
+    assert record_versions(summary, dict(first)) == []  # resumed on the same software
     assert summary["versions"] == [first]
-    upgraded = first | {"torch": "2.14.0+cpu"}
-    record_versions(summary, upgraded)  # resumed after an upgrade: both parts on record
+    upgraded = first | {"torch": "2.14.0+cpu", "turnrl_commit": "abc1234"}
+    # resumed after an upgrade: both parts on record, and what changed is said
+    assert record_versions(summary, upgraded) == ["torch 2.13.0+cpu -> 2.14.0+cpu",
+                                                  "turnrl_commit - -> abc1234"]
     assert summary["versions"] == [first, upgraded]

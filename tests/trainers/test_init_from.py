@@ -76,12 +76,22 @@ def test_fork_from_post_sft_checkpoint_equals_the_uninterrupted_run(tmp_path: Pa
     assert len(fork_summary["versions"]) == 1
     assert fork_summary["versions"][0]["torch"] == _torch_version()
 
+    # the source as if trained on other software: the fork says so and records both
+    import torch
+
+    extra_file = tmp_path / "sft" / "checkpoints" / "step_000000" / "extra_rank0.pt"
+    saved = torch.load(extra_file, weights_only=False)
+    saved["extra"]["summary"]["versions"][0]["torch"] = "2.0.0+old"
+    torch.save(saved, extra_file)
+
     # another estimator from the same checkpoint: same start, different updates
     other = _train(tmp_path / "other", "trainer.iterations=1", "checkpoint.every=0",
                    f"checkpoint.init_from={tmp_path / 'sft' / 'checkpoints'}",
                    "advantage.name=grpo")
     assert other.returncode == 0, other.stderr[-2000:]
     other_summary = json.loads((tmp_path / "other" / "summary.json").read_text())
+    assert f"torch 2.0.0+old -> {_torch_version()}" in other.stdout
+    assert [v["torch"] for v in other_summary["versions"]] == ["2.0.0+old", _torch_version()]
     assert other_summary["success"]["post_sft"] == full_summary["success"]["post_sft"]
     assert _rl(tmp_path / "other")[0]["reward"] == ref[0]["reward"]  # same policy sampled it
 

@@ -58,10 +58,19 @@ def git_commit(root: Path) -> str | None:
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def record_versions(summary: dict[str, Any], versions: dict[str, str] | None = None) -> None:
+def record_versions(summary: dict[str, Any], versions: dict[str, str] | None = None
+                    ) -> list[str]:
     """Append this process's versions to ``summary["versions"]`` unless the last entry is
-    the same (a resumed run on unchanged software adds nothing)."""
+    the same (a resumed run on unchanged software adds nothing). Returns what changed since
+    the last entry (``"torch 2.13.0 -> 2.14.0"``, ...), empty for a first entry or none, so a
+    resumed or forked run can say that its numbers now span two software versions."""
     versions = versions if versions is not None else software_versions()
     history = summary.setdefault("versions", [])
-    if not history or history[-1] != versions:
-        history.append(versions)
+    if history and history[-1] == versions:
+        return []
+    last = history[-1] if history else None
+    history.append(versions)
+    if last is None:
+        return []
+    return [f"{k} {last.get(k, '-')} -> {versions.get(k, '-')}"
+            for k in dict.fromkeys([*last, *versions]) if last.get(k) != versions.get(k)]

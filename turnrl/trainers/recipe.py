@@ -115,7 +115,8 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         state = checkpoint.load(resume, model=model, optimizer=optimizer, scheduler=scheduler,
                                 info=info)
         start, summary = state["step"] + 1, state["extra"]["summary"]
-        record_versions(summary)  # this part's software, when it differs from the last
+        if changed := record_versions(summary):  # this part's software, when it differs
+            say(info, f"resuming on other software than the run so far: {', '.join(changed)}")
         push_weights(model, policy)
         say(info, f"resumed from {resume} (iteration {state['step']})")
     elif fork_source is not None:
@@ -124,7 +125,8 @@ def _train(cfg: TrainConfig, run_dir: Path, info: DistInfo, cleanup: contextlib.
         start = state["step"] + 1
         summary = copy.deepcopy(state["extra"].get("summary", {})) or {"success": {}}
         summary["init_from"] = str(fork_source)
-        record_versions(summary)  # after the source's own entries
+        if changed := record_versions(summary):  # after the source's own entries
+            say(info, f"forking on other software than {fork_source}: {', '.join(changed)}")
         push_weights(model, policy)
         say(info, f"started from {fork_source} (iteration {state['step']}; SFT skipped)")
     else:

@@ -281,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     if not args.report_only:
         run_jobs(jobs, args.jobs)
-    wall = time.perf_counter() - t0
+    # this invocation's training time; None for a report: the runs' own times are in the rows
+    wall = None if args.report_only else time.perf_counter() - t0
     rows = collect(args.env, study, out, rl, settings, quickstart_length=rl_iterations is None)
     counts = sorted({len(r.runs) for r in rows if r.runs}) or [0]
     n_seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
@@ -312,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / args.env).mkdir(parents=True, exist_ok=True)
     (out / args.env / f"results{length}.json").write_text(json.dumps(results, indent=1))
     (out / args.env / f"results{length}.md").write_text(report.markdown_table(rows) + "\n")
-    print(f"results: {out / args.env / f'results{length}.json'} (study wall {wall:.0f} s)")
+    print(f"results: {out / args.env / f'results{length}.json'}"
+          f"{'' if wall is None else f' (study wall {wall:.0f} s)'}")
     if args.write_claims:
         write_claims(args.env, study, results)
     failed = [j.name for j in jobs if j.status == "failed"]

@@ -105,12 +105,17 @@ def compare(ref: Variant, run: Variant) -> dict[str, Any]:
             first_loss = first_loss or it
             scale = max(abs(a["loss"]), 1e-12)
             max_rel = max(max_rel, abs(a["loss"] - b["loss"]) / scale)
-    success = lambda v: (v.summary.get("success") or {}).get("post_rl") or {}  # noqa: E731
+    same_post_rl = held_out(ref) == held_out(run)
     return {"iterations_compared": len(common), "first_loss_diff": first_loss,
             "first_split": first_split, "max_rel_loss_diff_before_split": max_rel,
-            "identical": first_loss is None and first_split is None
+            "identical": first_loss is None and first_split is None and same_post_rl
             and len(common) == len(ref.rows) == len(run.rows),
-            "same_post_rl": success(ref).get("per_seed") == success(run).get("per_seed")}
+            "same_post_rl": same_post_rl}
+
+
+def held_out(v: Variant) -> list[float] | None:
+    """Post-RL held-out success per eval seed, from ``summary.json``."""
+    return ((v.summary.get("success") or {}).get("post_rl") or {}).get("per_seed")
 
 
 def main(argv: list[str] | None = None) -> int:

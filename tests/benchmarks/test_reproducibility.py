@@ -52,6 +52,10 @@ def test_compare_tells_identity_drift_and_split_apart(repro) -> None:  # type: i
     assert (got["first_loss_diff"], got["first_split"]) == (2, 4)
     assert got["max_rel_loss_diff_before_split"] == pytest.approx(4e-6, rel=1e-6)
 
+    # equal training but other held-out numbers (an evaluation that differs) is not identical
+    other_eval = _variant(repro, _rows([0.5, -0.25, 0.125, 0.1], [1.0, 0.5, 0.5, 0.0]), [0.75])
+    assert not repro.compare(ref, other_eval)["identical"]
+
     # a run that stopped early is not identical even if what it has agrees
     short = _variant(repro, _rows([0.5, -0.25], [1.0, 0.5]), [0.8])
     assert not repro.compare(ref, short)["identical"]

@@ -190,13 +190,6 @@ def canonical(setting: Setting) -> Setting:
 
 
 
-def package_versions() -> dict[str, str]:
-    """This process's software (the report's; each run records its own in summary.json)."""
-    from turnrl.core.provenance import software_versions
-
-    return software_versions()
-
-
 def collect(env: str, study: StudyEnv, out: Path, rl: dict[tuple[str, str, int], Job],
             settings: list[Setting], quickstart_length: bool = True) -> list[report.Row]:
     """The table's rows; ``quickstart_length``: the runs have the quickstart's RL length, so the
@@ -300,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                                     gain=True),
                  report.plot_final(rows, kinds, title, plots / f"{stem}_final.png", measure)):
         print(f"plot: {path}")
-    versions = package_versions()
+    from turnrl.core.provenance import software_versions
+
+    versions = software_versions()  # the report's; each run records its own in summary.json
     machine = (f"{os.cpu_count()}-core CPU, no GPU, {args.jobs} runs at a time, "
                "trainer.threads 1")
     results = {"env": args.env, "config": study.config, "quick": args.quick, "seeds": seeds,

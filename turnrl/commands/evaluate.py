@@ -12,10 +12,11 @@ the average number of steps and the invalid-action rate. With ``--out DIR`` it w
 (``versions``: the packages and turnrl commit of the process that wrote it, see
 ``turnrl.core.provenance``; not part of the returned metrics.)
 
-Panels and sampling seeds are fixed, so the same policy gives the same numbers on any machine
-and at any concurrency. A failed episode (env_error, policy_error, timeout) counts as a failure
-and in ``errors``. Rerunning into a DIR that has episodes needs ``--resume`` (the episodes
-stored there are kept and skipped; the run's settings must match).
+Panels and sampling seeds are fixed, so the same policy gives the same numbers at any
+concurrency and on any machine with the same software (a model's float arithmetic can still
+differ between CPU or GPU types). A failed episode (env_error, policy_error, timeout) counts
+as a failure and in ``errors``. Rerunning into a DIR that has episodes needs ``--resume`` (the
+episodes stored there are kept and skipped; the run's settings must match).
 
 Examples:
     turnrl eval toy-env --policy scripted:gold --panel valid --seeds 3 --out runs/eval-gold

@@ -73,8 +73,9 @@ def train(config: Path, run_dir: Path, overrides: list[str]) -> tuple[int, float
            "logging.tensorboard=false", *overrides]
     start = time.perf_counter()
     with (run_dir / "train.log").open("w") as log:
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False).returncode
+                            env={**os.environ, "PYTHONPATH": path}, check=False).returncode
     return rc, time.perf_counter() - start
 
 

@@ -277,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     # this invocation's training time; None for a report: the runs' own times are in the rows
     wall = None if args.report_only else time.perf_counter() - t0
     rows = collect(args.env, study, out, rl, settings, quickstart_length=rl_iterations is None)
+    if args.report_only and not any(r.runs for r in rows):  # nothing to report: keep the plots
+        print(f"estimators: no finished {args.env} runs under {out / args.env}; "
+              "nothing to report", file=sys.stderr)
+        return 2
     counts = sorted({len(r.runs) for r in rows if r.runs}) or [0]
     n_seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
     measure = report.METRICS[study.metric].label

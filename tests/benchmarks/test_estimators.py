@@ -346,3 +346,14 @@ def test_claims_quote_the_versions_the_runs_trained_with(rep) -> None:  # type: 
     legacy = rep.measured_versions([*runs, {"seed": 2}], report_time)
     assert legacy.startswith("python 3.12.0, torch 2.99.0, turnrl_commit ccccccc")
     assert "at report time: 1 of 3 runs predate" in legacy
+
+
+def test_a_report_of_no_runs_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    plots = tmp_path / "plots"
+    out = subprocess.run([sys.executable, str(BENCH / "estimators.py"), "--env", "webshop",
+                          "--report-only", "--out", str(tmp_path / "empty"), "--plots",
+                          str(plots)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "no finished webshop runs" in out.stderr
+    assert not plots.exists()

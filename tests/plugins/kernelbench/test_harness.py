@@ -114,6 +114,19 @@ def test_compare_semantics() -> None:
     assert harness.compare(np, _snap([1.0], "float16"), _snap([1.005], "float16"), cfg)["ok"]
 
 
+def test_compare_treats_signalling_nan_as_mismatch_without_a_warning() -> None:
+    """torch.empty can hand an answer memory holding a signalling NaN (bit pattern
+    0x7f800001); widening it to float64 sets numpy's "invalid" flag. The verdict must be a plain
+    mismatch, not a RuntimeWarning (an error under this suite's filterwarnings)."""
+    cfg = {"tolerances": {"default": [1e-4, 1e-4]}}
+    garbage = np.array([0x7F800001, 0x3F800000], dtype=np.uint32).view(np.float32)
+    verdict = harness.compare(np, _snap([1.0, 1.0]), harness.Snapshot(garbage, "float32"), cfg)
+    assert not verdict["ok"]
+    assert verdict["mismatched"] == 1
+    assert verdict["first_index"] == [0]
+    assert verdict["got"] == "nan"
+
+
 def test_snapshot_keeps_bfloat16_name() -> None:
     import torch
 

@@ -28,9 +28,32 @@ class UserError(Exception):
     """A mistake in the user's input; the CLI prints the message and exits with code 2."""
 
 
+class _VersionAction(argparse.Action):
+    """``turnrl --version``: turnrl's version and commit, then every version a run records in
+    its ``summary.json`` -- the lines a bug report or a reproduction needs."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from turnrl.core.provenance import software_versions
+
+        versions = software_versions()
+        head = f"turnrl {versions.pop('turnrl')}"
+        commit = versions.pop("turnrl_commit", None)
+        print(head + (f" (git {commit})" if commit else ""))
+        for name, version in versions.items():
+            print(f"  {name} {version}")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="turnrl", description="Train and evaluate LLM agents in multi-turn environments.")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print turnrl's version and the software versions runs record")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_path in COMMANDS:
         module = importlib.import_module(module_path)

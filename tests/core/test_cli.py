@@ -219,3 +219,27 @@ def test_play_names_the_seat_to_act_in_multi_agent_games(capsys) -> None:
     assert out.index("red to act") < out.index("action: pass") < out.index("blue to act")
     assert "episode finished" in out
     assert "steps: 2" in out
+
+
+def test_version_names_turnrl_and_the_software_runs_record(capsys) -> None:
+    """``turnrl --version`` prints what a bug report needs: turnrl's installed version, its git
+    commit when run from a checkout, and the versions a run records (torch, numpy, ...)."""
+    import platform
+    from importlib import metadata
+
+    import numpy
+
+    torch = pytest.importorskip("torch")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"turnrl {metadata.version('turnrl')}")
+    root = Path(__file__).resolve().parents[2]
+    if (root / ".git").exists():
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        assert f"(git {head}" in lines[0]
+    assert f"  python {platform.python_version()}" in lines
+    assert f"  torch {torch.__version__}" in lines
+    assert f"  numpy {numpy.__version__}" in lines

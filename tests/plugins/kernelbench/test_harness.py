@@ -11,6 +11,7 @@ from tests.plugins.kernelbench.answers import CASES, GOOD
 from tests.plugins.kernelbench.conftest import INTERPRETER_WARNING, run_harness_in_process
 from turnrl.plugins.kernelbench import harness
 from turnrl.plugins.kernelbench.extract import extract_code
+from turnrl.plugins.kernelbench.feedback import trials_text
 from turnrl.plugins.kernelbench.problems import expert_source, shipped_problem, shipped_problems
 
 pytestmark = pytest.mark.filterwarnings(INTERPRETER_WARNING)
@@ -125,6 +126,34 @@ def test_compare_treats_signalling_nan_as_mismatch_without_a_warning() -> None:
     assert verdict["mismatched"] == 1
     assert verdict["first_index"] == [0]
     assert verdict["got"] == "nan"
+
+
+def test_complex_outputs_compare_both_parts(tmp_path: Path) -> None:
+    """A complex output is compared as complex, as torch.allclose does. Widening it to float64
+    kept only the real part, so an FFT answer with a wrong imaginary part was judged correct."""
+    problem = shipped_problem("l1-relu").source.replace("torch.relu(x)", "torch.fft.fft(x)")
+    answer = (
+        "import torch\nimport torch.nn as nn\n\n\nclass ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n        return {}\n")
+    real_only = run_harness_in_process(
+        tmp_path / "real_only", problem, answer.format("torch.fft.fft(x).real.to(torch.complex64)"))
+    assert not real_only["correct"]
+    assert real_only["trials"][0]["why"] == "values"
+    first = real_only["trials"][0]
+    assert first["got"][1] == 0.0  # [real, imag] pairs: the answer's imaginary part is gone
+    assert first["expected"][1] != 0.0
+    text = trials_text(real_only, 3)
+    assert "Output mismatch in trial 1 of 3" in text
+    assert text.endswith("+0j.")  # the model reads the value it returned as a complex number
+    right = run_harness_in_process(tmp_path / "right", problem, answer.format("torch.fft.fft(x)"))
+    assert right["correct"], right["trials"]
+    near = harness.compare(np, _snap_complex([1 + 1j]), _snap_complex([1 + 1.00005j]),
+                           {"tolerances": {"default": [1e-4, 1e-4]}})
+    assert near["ok"]
+
+
+def _snap_complex(values: list) -> harness.Snapshot:
+    return harness.Snapshot(np.asarray(values, dtype=np.complex64), "complex64")
 
 
 def test_snapshot_keeps_bfloat16_name() -> None:

@@ -22,6 +22,11 @@ def _tail(text: str | None, lines: int = MAX_ERROR_LINES) -> str:
 
 
 def _num(x: Any) -> str:
+    """A verdict's number as the model should read it; a complex value arrives from the
+    harness as a ``[real, imag]`` pair (JSON has no complex) and reads ``1-5j``."""
+    if isinstance(x, list) and len(x) == 2:
+        real, imag = (_num(part) for part in x)
+        return f"{real}{imag if imag.startswith('-') else '+' + imag}j"
     return f"{x:.3g}" if isinstance(x, float) else str(x)
 
 

@@ -145,7 +145,7 @@ def snapshot(torch, value, captured):
     if name == "bfloat16":
         t = captured["to"](t, torch.float32)
     array = captured["numpy"](t).copy()
-    if t.data_ptr() != value.data_ptr() and t.is_floating_point():
+    if t.data_ptr() != value.data_ptr() and (t.is_floating_point() or t.is_complex()):
         t.fill_(float("nan"))
     return Snapshot(array, name)
 
@@ -192,9 +192,12 @@ def compare(np, expected, got, cfg):
         return {"ok": True, "max_abs": 0.0, "max_rel": 0.0}
     # Uninitialised memory can hold signalling NaNs, whose widening raises "invalid"; they
     # are NaN all the same (never close), so every step runs with the flags silenced.
+    # complex outputs compare as complex (|out-ref| is the modulus, as torch.allclose does):
+    # widening them to float64 would drop the imaginary part and pass a wrong one
+    wide = np.complex128 if ref.dtype.kind == "c" or out.dtype.kind == "c" else np.float64
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        r = ref.astype(np.float64)
-        o = out.astype(np.float64)
+        r = ref.astype(wide)
+        o = out.astype(wide)
         diff = np.abs(o - r)
         close = (o == r) | (diff <= atol + rtol * np.abs(r))
         diff = np.where(o == r, 0.0, diff)  # inf == inf: no difference (inf - inf is nan)
@@ -208,9 +211,17 @@ def compare(np, expected, got, cfg):
         bad = np.argwhere(~close)
         first = tuple(int(i) for i in bad[0])
         result.update(why="values", mismatched=int(bad.shape[0]), total=int(close.size),
-                      first_index=list(first), expected=_finite(float(r[first])),
-                      got=_finite(float(o[first])))
+                      first_index=list(first), expected=_json_value(r[first]),
+                      got=_json_value(o[first]))
     return result
+
+
+def _json_value(x):
+    """One element for the JSON verdict: a float, a ``[real, imag]`` pair for a complex one,
+    non-finite parts as strings (JSON has no NaN or infinity)."""
+    if isinstance(x, complex):  # numpy's complex128 is a complex
+        return [_finite(float(x.real)), _finite(float(x.imag))]
+    return _finite(float(x))
 
 
 def _finite(x):

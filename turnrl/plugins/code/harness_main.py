@@ -77,8 +77,12 @@ class Redirected:
         return False
 
 
-def _timed(seconds, fn):
-    """``(status, value, error)`` of ``fn()`` under a wall-clock alarm."""
+def _timed(seconds, fn, exit_ok=False):
+    """``(status, value, error)`` of ``fn()`` under a wall-clock alarm.
+
+    ``exit_ok``: ``sys.exit(0)`` is a normal end (a whole stdio program). Elsewhere — inside a
+    called function or an assert — any ``SystemExit`` is an error: treating it as success let
+    ``def f(): sys.exit(0)`` pass every assert."""
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         return "ok", fn(), ""
@@ -86,7 +90,7 @@ def _timed(seconds, fn):
         return "timeout", None, "time limit exceeded"
     except SystemExit as exc:
         code = exc.code
-        if code is None or code == 0:
+        if exit_ok and (code is None or code == 0):
             return "ok", None, ""
         return "error", None, f"SystemExit: {code!r}"
     except AssertionError:
@@ -106,7 +110,8 @@ def run_stdio(spec, program):
     for data in spec["inputs"]:
         with Redirected(data.encode(), spec["output_limit"]) as io_:
             status, _, error = _timed(spec["timeout"],
-                                      lambda: exec(program, {"__name__": "__main__"}))
+                                      lambda: exec(program, {"__name__": "__main__"}),
+                                      exit_ok=True)
         results.append({"status": status, "stdout": io_.captured, "error": error})
     return results
 

@@ -1,0 +1,52 @@
+"""Verdict correctness against answers that try to pass without being right: each case here
+was a wrong answer the judge rewarded (or a right one it refused) before its fix. The answers
+run in the real ``bwrap`` sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tests.sandboxes.conftest import bwrap_or_skip
+from turnrl.plugins.code.judge import Verdict, judge
+from turnrl.plugins.code.tasks import make_tasks
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Any:
+    return bwrap_or_skip()
+
+
+def shipped(task_id: str) -> dict[str, Any]:
+    return next(t for t in make_tasks("train") if t.id == task_id).data
+
+
+def verdict(sandbox: Any, problem: dict[str, Any], code: str) -> Verdict:
+    return asyncio.run(judge(sandbox, problem, code))
+
+
+@pytest.mark.parametrize("body", ["import sys\n    sys.exit(0)", "raise SystemExit",
+                                  "raise SystemExit(0)", "exit()"])
+def test_exiting_inside_the_function_fails_every_assert(sandbox, body) -> None:
+    square = shipped("code/assert-square")
+    result = verdict(sandbox, square, f"def square(x):\n    {body}")
+    assert result.passed == ()
+    assert {o.status for o in result.outcomes} == {"error"}
+    assert "SystemExit" in result.outcomes[0].detail
+
+
+def test_exiting_inside_a_called_function_is_an_error_not_a_null_result(sandbox) -> None:
+    returns_null = {"id": "null", "format": "call", "prompt": "return None",
+                    "tests": {"fn_name": "f", "inputs": ["1"], "outputs": ["null"]}}
+    assert verdict(sandbox, returns_null, "def f(x):\n    return None").all_passed
+    exits = verdict(sandbox, returns_null, "import sys\ndef f(x):\n    sys.exit(0)")
+    assert [o.status for o in exits.outcomes] == ["error"]
+
+
+def test_a_stdio_program_may_still_end_with_exit_zero(sandbox) -> None:
+    total = shipped("code/stdio-sum")
+    code = "import sys\na, b = map(int, input().split())\nprint(a + b)\nsys.exit(0)"
+    assert verdict(sandbox, total, code).all_passed
+    assert verdict(sandbox, total, code.replace("exit(0)", "exit(3)")).passed == ()

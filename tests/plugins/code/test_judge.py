@@ -129,3 +129,34 @@ def test_panels_are_fixed_and_humaneval_is_the_test_panel() -> None:
     assert {t.data["format"] for t in make_tasks("train", formats=["call"])} == {"call"}
     with pytest.raises(ValueError, match="no split 'dev'"):
         make_tasks("dev")
+
+
+@pytest.mark.parametrize(("expected", "got", "same"), [
+    ("1000000007\n", "1000000006\n", False),     # integers are exact: no relative tolerance
+    ("123456789012345\n", "123456789012346\n", False),
+    ("7 100000000\n", "7 100000001\n", False),
+    ("-0\n", "0\n", True),
+    ("007\n", "7\n", True),
+    ("+5\n", "5\n", True),
+    ("9" * 5000 + "\n", "9" * 5000 + "\n", True),  # past int()'s 4300-digit limit
+    ("9" * 5000 + "\n", "9" * 4999 + "8\n", False),
+    ("100000000\n", "100000000.0\n", True),      # a float token keeps the float rule
+    ("1000\n", "1_000\n", False),                # float() reads these; a judge must not
+    ("123\n", "\u0661\u0662\u0663\n", False),
+    ("10\n", "\uff11\uff10\n", False),
+    ("0.5\n", ".5\n", True),
+    ("1e5\n", "100000\n", True),
+])
+def test_stdio_numbers_are_ascii_and_integers_exact(expected, got, same) -> None:
+    assert stdio_matches(expected, got) is same
+
+
+@pytest.mark.parametrize(("expected", "got", "same"), [
+    (10**9 + 7, 10**9 + 6, False),
+    (10**18, 10**18 + 1, False),
+    ([10**9], [10**9 + 7], False),
+    ({"n": 10**12}, {"n": 10**12 + 1}, False),
+    (10**18, 1e18, True),                        # one side a float: the float rule
+])
+def test_call_integers_are_exact(expected, got, same) -> None:
+    assert values_match(expected, got) is same

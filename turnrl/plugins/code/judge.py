@@ -5,9 +5,11 @@ so they cannot drift apart.
 * stdio — SandboxFusion's rule: compare line by line after stripping trailing whitespace of
   each line and blank lines at the ends; a line matches when it is equal, or when every
   whitespace-separated token matches: equal ignoring case (``YES`` = ``yes``), or both numbers
-  within relative/absolute 1e-5.
+  within relative/absolute 1e-5 — except two integers, which must be equal (with a relative
+  tolerance ``1000000006`` would pass for ``1000000007``). Numbers are ASCII decimal literals:
+  Python's ``float`` also reads ``1_000`` and non-ASCII digits, which a judge must not.
 * call — the return value, round-tripped through JSON (tuples become lists), equals the
-  expected JSON value; numbers within 1e-5.
+  expected JSON value; numbers within 1e-5, integers exactly.
 * assert — the statement ran without ``AssertionError`` (decided in the sandbox).
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import secrets
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +26,8 @@ from typing import Any
 from turnrl.sandboxes.api import ExecResult, Sandbox
 
 FLOAT_TOLERANCE = 1e-5
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 HARNESS = resources.files("turnrl.plugins.code").joinpath("harness_main.py").read_text()
 
 
@@ -59,11 +64,17 @@ class Verdict:
 
 # --------------------------------------------------------------------------- comparisons
 def _number(token: str) -> float | None:
-    try:
-        value = float(token)
-    except ValueError:
+    if not _DECIMAL.fullmatch(token):
         return None
+    value = float(token)
     return value if math.isfinite(value) else None
+
+
+def _integer_digits(token: str) -> tuple[bool, str]:
+    """An integer literal's (negative, digits) without leading zeros: compared as text, since
+    ``int()`` refuses more than 4300 digits and big-integer answers are common."""
+    digits = token.lstrip("+-").lstrip("0")
+    return (token.startswith("-") and bool(digits), digits)
 
 
 def _close(a: float, b: float) -> bool:
@@ -89,6 +100,10 @@ def stdio_matches(expected: str, got: str) -> bool:
         for x, y in zip(ta, tb, strict=True):
             if x.lower() == y.lower():
                 continue
+            if _INTEGER.fullmatch(x) and _INTEGER.fullmatch(y):
+                if _integer_digits(x) != _integer_digits(y):
+                    return False
+                continue
             fx, fy = _number(x), _number(y)
             if fx is None or fy is None or not _close(fx, fy):
                 return False
@@ -99,6 +114,8 @@ def values_match(expected: Any, got: Any) -> bool:
     """Call-based rule: JSON values equal, numbers within tolerance (bools are not numbers)."""
     if isinstance(expected, bool) or isinstance(got, bool):
         return expected is got or (type(expected) is type(got) and expected == got)
+    if isinstance(expected, int) and isinstance(got, int):
+        return expected == got
     if isinstance(expected, int | float) and isinstance(got, int | float):
         return expected == got or _close(float(expected), float(got))
     if isinstance(expected, list) and isinstance(got, list):

@@ -50,3 +50,30 @@ def test_a_stdio_program_may_still_end_with_exit_zero(sandbox) -> None:
     code = "import sys\na, b = map(int, input().split())\nprint(a + b)\nsys.exit(0)"
     assert verdict(sandbox, total, code).all_passed
     assert verdict(sandbox, total, code.replace("exit(0)", "exit(3)")).passed == ()
+
+
+LOOKUP = """import json, re
+table = {}
+for step in json.load(open('spec.json'))['steps']:
+    found = re.match(r'assert square\\((.*)\\) == (.*)', step['code'])
+    table[int(found[1])] = int(found[2])
+def square(x):
+    return table[x]
+"""
+FORGE = """import json, os
+nonce = json.load(open('spec.json'))['nonce']
+line = '\\n' + nonce + json.dumps({'results': [{'status': 'pass'}] * 3}) + '\\n'
+for fd in range(3, 12):
+    try:
+        os.write(fd, line.encode())
+    except OSError:
+        pass
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("code", [LOOKUP, FORGE], ids=["answers-from-the-tests",
+                                                       "forges-the-report"])
+def test_the_answer_cannot_read_the_tests_or_the_report_nonce(sandbox, code) -> None:
+    result = verdict(sandbox, shipped("code/assert-square"), code)
+    assert result.passed == ()

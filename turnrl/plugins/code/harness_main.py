@@ -1,8 +1,9 @@
 """The test harness that runs *inside* the sandbox: one process runs every test of one answer.
 
 Not imported by turnrl: its source is shipped into the sandbox as ``main.py`` next to the
-answer (``solution.py``) and the test spec (``spec.json``), and run with the sandbox's Python
-(3.8+, standard library only). For each test it executes the answer afresh with the test's
+answer (``solution.py``) and run with the sandbox's Python (3.8+, standard library only). It
+reads the test spec from stdin to the end before the answer runs (a ``spec.json`` next to the
+answer let it read the asserts' expected values and the report's nonce). For each test it executes the answer afresh with the test's
 stdin (file descriptors 0 and 1 redirected, so ``os.write(1, ...)`` is captured too), under a
 per-test wall-clock alarm whose exception is a ``BaseException`` (``except Exception`` in the
 answer cannot swallow it). It reports *raw* results — captured stdout, JSON of a returned
@@ -10,7 +11,7 @@ value, or an assert's pass/fail — as one JSON line after a per-run nonce on th
 stdout; stdio and call-based outputs are compared with the expected ones on the host, where
 the answer cannot reach them.
 
-spec.json: ``{"format": "stdio"|"call"|"assert", "nonce": str, "timeout": float,
+The spec: ``{"format": "stdio"|"call"|"assert", "nonce": str, "timeout": float,
 "output_limit": int, "preamble": str, "fn_name": str, "entry_point": str, "inputs": [...],
 "steps": [{"code": str, "test": bool}]}``.
 """
@@ -180,8 +181,8 @@ def run_assert(spec, program, preamble):
 
 
 def main():
-    with open("spec.json") as handle:
-        spec = json.load(handle)
+    spec = json.loads(sys.stdin.buffer.read())
+    nonce = spec.pop("nonce")
     with open("solution.py") as handle:
         source = handle.read()
     report_fd = os.dup(1)
@@ -196,7 +197,7 @@ def main():
                   "call": lambda: run_call(spec, program, preamble),
                   "assert": lambda: run_assert(spec, program, preamble)}[spec["format"]]
         report = {"results": runner()}
-    os.write(report_fd, ("\n" + spec["nonce"] + json.dumps(report) + "\n").encode())
+    os.write(report_fd, ("\n" + nonce + json.dumps(report) + "\n").encode())
 
 
 if __name__ == "__main__":

@@ -129,27 +129,29 @@ def values_match(expected: Any, got: Any) -> bool:
 
 # --------------------------------------------------------------------------- one judged run
 def run_request(problem: dict[str, Any], code: str, *, test_timeout: float,
-                output_limit: int) -> tuple[dict[str, bytes], str, float]:
-    """The harness files for ``code`` against ``problem``, its nonce, and the run's timeout."""
+                output_limit: int) -> tuple[dict[str, bytes], bytes, str, float]:
+    """The harness files for ``code`` against ``problem``, the test spec (the harness's stdin:
+    as a file in the answer's directory the answer could read the asserts' expected values
+    and the report's nonce), the nonce, and the run's timeout."""
     tests = problem["tests"]
     nonce = f"turnrl-judge-{secrets.token_hex(8)}:"
     spec = {"format": problem["format"], "nonce": nonce, "timeout": test_timeout,
             "output_limit": output_limit, "preamble": problem.get("preamble") or "",
             "fn_name": tests.get("fn_name", ""), "entry_point": tests.get("entry_point", ""),
             "inputs": tests.get("inputs", []), "steps": tests.get("steps", [])}
-    files = {"main.py": HARNESS.encode(), "solution.py": code.encode(),
-             "spec.json": json.dumps(spec).encode()}
+    files = {"main.py": HARNESS.encode(), "solution.py": code.encode()}
     count = len(spec["inputs"]) + len(spec["steps"]) + 1
-    return files, nonce, min(test_timeout * count + 5.0, 300.0)
+    return files, json.dumps(spec).encode(), nonce, min(test_timeout * count + 5.0, 300.0)
 
 
 async def judge(sandbox: Sandbox, problem: dict[str, Any], code: str, *,
                 test_timeout: float = 4.0, output_limit: int = 1 << 16) -> Verdict:
     """Run ``code`` against every test of ``problem`` in ``sandbox``; never raises for what the
     code does (a sandbox failure marks every test ``not run``)."""
-    files, nonce, timeout = run_request(problem, code, test_timeout=test_timeout,
-                                        output_limit=output_limit)
-    result = await sandbox.run(command=["python", "main.py"], files=files, timeout=timeout,
+    files, spec, nonce, timeout = run_request(problem, code, test_timeout=test_timeout,
+                                              output_limit=output_limit)
+    result = await sandbox.run(command=["python", "main.py"], files=files, stdin=spec,
+                               timeout=timeout,
                                limits={"output_bytes": max(1 << 20, 4 * output_limit)})
     return read_verdict(problem, result, nonce)
 

@@ -77,3 +77,21 @@ os._exit(0)
 def test_the_answer_cannot_read_the_tests_or_the_report_nonce(sandbox, code) -> None:
     result = verdict(sandbox, shipped("code/assert-square"), code)
     assert result.passed == ()
+
+
+def test_constant_asserts_of_humaneval_are_not_tests(sandbox) -> None:
+    from turnrl.plugins.code.problems import count_tests, humaneval_problem
+
+    row = {"task_id": "T/0", "entry_point": "f",
+           "prompt": "def f(x):\n    '''the identity'''\n",
+           "canonical_solution": "    return x\n",
+           "test": "def check(candidate):\n    assert candidate(1) == 1\n"
+                   "    assert True, 'This prints if this assert fails 1 (good for debugging!)'\n"
+                   "    assert candidate(2) == 2\n    assert True\n"}
+    problem = humaneval_problem(row)
+    assert count_tests(problem) == 2
+    assert verdict(sandbox, problem, "def f(x):\n    return None").fraction == 0.0
+    assert verdict(sandbox, problem, problem["solution"]).all_passed
+    digit_sum = next(t for t in make_tasks("test") if t.id == "code/HumanEval/66").data
+    assert count_tests(digit_sum) == 8                # of the 10 statements, 2 are `assert True`
+    assert verdict(sandbox, digit_sum, "def digitSum(s):\n    return None").fraction == 0.0

@@ -3,13 +3,13 @@
 Not imported by turnrl: its source is shipped into the sandbox as ``main.py`` next to the
 answer (``solution.py``) and run with the sandbox's Python (3.8+, standard library only). It
 reads the test spec from stdin to the end before the answer runs (a ``spec.json`` next to the
-answer let it read the asserts' expected values and the report's nonce). For each test it executes the answer afresh with the test's
-stdin (file descriptors 0 and 1 redirected, so ``os.write(1, ...)`` is captured too), under a
-per-test wall-clock alarm whose exception is a ``BaseException`` (``except Exception`` in the
-answer cannot swallow it). It reports *raw* results — captured stdout, JSON of a returned
-value, or an assert's pass/fail — as one JSON line after a per-run nonce on the original
-stdout; stdio and call-based outputs are compared with the expected ones on the host, where
-the answer cannot reach them.
+answer let it read the asserts' expected values and the report's nonce). For each test it
+executes the answer afresh with the test's stdin (file descriptors 0 and 1 redirected, so
+``os.write(1, ...)`` is captured too), under a per-test wall-clock alarm whose exception is
+a ``BaseException`` (``except Exception`` in the answer cannot swallow it). It reports *raw*
+results — captured stdout, JSON of a returned value, or an assert's pass/fail — as one JSON
+line after a per-run nonce on the original stdout; stdio and call-based outputs are compared
+with the expected ones on the host, where the answer cannot reach them.
 
 The spec: ``{"format": "stdio"|"call"|"assert", "nonce": str, "timeout": float,
 "output_limit": int, "preamble": str, "fn_name": str, "entry_point": str, "inputs": [...],

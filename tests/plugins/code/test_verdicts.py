@@ -95,3 +95,25 @@ def test_constant_asserts_of_humaneval_are_not_tests(sandbox) -> None:
     digit_sum = next(t for t in make_tasks("test") if t.id == "code/HumanEval/66").data
     assert count_tests(digit_sum) == 8                # of the 10 statements, 2 are `assert True`
     assert verdict(sandbox, digit_sum, "def digitSum(s):\n    return None").fraction == 0.0
+
+
+def _repeat_problem(sizes: list[int]) -> dict[str, Any]:
+    """Print the input's number n times, one per line: outputs of 2n bytes."""
+    return {"id": "repeat", "format": "stdio", "prompt": "repeat",
+            "tests": {"inputs": [f"{n}\n" for n in sizes],
+                      "outputs": ["1\n" * n for n in sizes]}}
+
+
+REPEAT = "import sys\nsys.stdout.write('1\\n' * int(input()))"
+
+
+def test_outputs_longer_than_the_default_limit_are_judged_whole(sandbox) -> None:
+    big = _repeat_problem([100_000, 3])
+    assert verdict(sandbox, big, REPEAT).all_passed
+    wrong = REPEAT.replace("int(input())", "(int(input()) + 1)")
+    assert verdict(sandbox, big, wrong).passed == ()
+
+
+def test_many_tests_with_long_outputs_all_reach_the_host(sandbox) -> None:
+    many = _repeat_problem([30_000] * 24)       # 24 x 60 KB: more than a 1 MB report
+    assert verdict(sandbox, many, REPEAT).all_passed

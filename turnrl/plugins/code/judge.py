@@ -136,12 +136,30 @@ def run_request(problem: dict[str, Any], code: str, *, test_timeout: float,
     tests = problem["tests"]
     nonce = f"turnrl-judge-{secrets.token_hex(8)}:"
     spec = {"format": problem["format"], "nonce": nonce, "timeout": test_timeout,
-            "output_limit": output_limit, "preamble": problem.get("preamble") or "",
+            "output_limit": kept_output_bytes(problem, output_limit),
+            "preamble": problem.get("preamble") or "",
             "fn_name": tests.get("fn_name", ""), "entry_point": tests.get("entry_point", ""),
             "inputs": tests.get("inputs", []), "steps": tests.get("steps", [])}
     files = {"main.py": HARNESS.encode(), "solution.py": code.encode()}
     count = len(spec["inputs"]) + len(spec["steps"]) + 1
     return files, json.dumps(spec).encode(), nonce, min(test_timeout * count + 5.0, 300.0)
+
+
+def kept_output_bytes(problem: dict[str, Any], output_limit: int) -> int:
+    """Bytes of one test's stdout the harness keeps: ``output_limit``, raised to twice the
+    longest expected output (a right answer's longer output was cut and judged wrong)."""
+    longest = max((len(out.encode()) for out in problem["tests"].get("outputs", [])), default=0)
+    return max(output_limit, 2 * longest + 1024)
+
+
+def report_bytes(problem: dict[str, Any], output_limit: int) -> int:
+    """Room on the harness's stdout for its report: every test's kept stdout (or returned
+    value) JSON-escaped (up to 6 bytes a byte), plus slack. A fixed 1 MiB lost the whole report,
+    passing tests included, once the outputs added up to more."""
+    from turnrl.plugins.code.problems import count_tests
+
+    per_test = 6 * (kept_output_bytes(problem, output_limit) + 1)
+    return (1 << 20) + count_tests(problem) * per_test
 
 
 async def judge(sandbox: Sandbox, problem: dict[str, Any], code: str, *,
@@ -152,7 +170,7 @@ async def judge(sandbox: Sandbox, problem: dict[str, Any], code: str, *,
                                               output_limit=output_limit)
     result = await sandbox.run(command=["python", "main.py"], files=files, stdin=spec,
                                timeout=timeout,
-                               limits={"output_bytes": max(1 << 20, 4 * output_limit)})
+                               limits={"output_bytes": report_bytes(problem, output_limit)})
     return read_verdict(problem, result, nonce)
 
 

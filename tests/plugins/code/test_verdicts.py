@@ -117,3 +117,18 @@ def test_outputs_longer_than_the_default_limit_are_judged_whole(sandbox) -> None
 def test_many_tests_with_long_outputs_all_reach_the_host(sandbox) -> None:
     many = _repeat_problem([30_000] * 24)       # 24 x 60 KB: more than a 1 MB report
     assert verdict(sandbox, many, REPEAT).all_passed
+
+
+def test_an_answer_that_swallows_the_time_out_is_still_too_slow(sandbox) -> None:
+    tests = shipped("code/stdio-sum")["tests"]
+    total = {**shipped("code/stdio-sum"),
+             "tests": {"inputs": tests["inputs"][:1], "outputs": tests["outputs"][:1]}}
+    slow = ("import time\nstart = time.monotonic()\nwhile time.monotonic() - start < 0.8:\n"
+            "    try:\n        time.sleep(0.05)\n    except BaseException:\n        pass\n"
+            "a, b = map(int, input().split())\nprint(a + b)\n")
+    result = asyncio.run(judge(sandbox, total, slow, test_timeout=0.3))
+    assert [o.status for o in result.outcomes] == ["timeout"]
+    quiet = ("import signal\nsignal.setitimer(signal.ITIMER_REAL, 0)\n" + slow)
+    result = asyncio.run(judge(sandbox, total, quiet, test_timeout=0.3))
+    assert [o.status for o in result.outcomes] == ["timeout"]
+    assert asyncio.run(judge(sandbox, total, slow, test_timeout=3)).all_passed

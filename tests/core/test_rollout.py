@@ -216,6 +216,51 @@ def test_multi_agent_env_gives_one_trajectory_per_seat() -> None:
     assert a.metrics["base_id"] == b.metrics["base_id"] == "duel-0@3/0"
 
 
+class _Ambush:
+    """Seats a, c, d: a acts, c acts, a acts (game over). c is paid on a's first turn, before
+    it ever acted; d never acts (killed before its turn) but is paid and wins at the end."""
+
+    seats = ("a", "c", "d")
+    order = ("a", "c", "a")
+
+    async def reset(self, task: Task, *, seed: int | None = None) -> Observation:
+        self.t = 0
+        return Observation("go", agent="a", actions=("x",), state_key="0")
+
+    async def step(self, action: str) -> Transition:
+        self.t += 1
+        done = self.t == 3
+        rewards = ({"a": -1.0, "c": 1.0, "d": 1.0} if done else
+                   {"c": 0.5} if self.t == 1 else {})
+        info: dict[str, Any] = {"rewards": rewards}
+        if done:
+            info["winners"] = ["c", "d"]
+        agent = None if done else self.order[self.t]
+        return Transition(Observation(f"t{self.t}", agent=agent, actions=("x",),
+                                      state_key=str(self.t)), terminated=done, info=info)
+
+    async def close(self) -> None:
+        return None
+
+
+def test_a_seat_paid_before_it_acts_or_that_never_acts_keeps_its_reward_and_verdict(
+        tmp_path: Path) -> None:
+    task = Task(env="ambush", id="ambush-0", seed=1)
+    path = tmp_path / "e.jsonl"
+    (group,) = _run(_Ambush, [task], make_policy("scripted:random"), group_size=1,
+                    store=str(path))
+    a, c, d = group.episodes
+    assert [s.reward for s in c.steps] == [0.5 + 1.0]  # the early 0.5 lands on c's first step
+    assert (a.total_reward, c.total_reward, d.total_reward) == (-1.0, 1.5, 1.0)
+    assert (a.won, c.won, d.won) == (False, True, True)
+    assert d.steps == []
+    assert d.metrics["total_reward"] == 1.0
+    assert d.metrics["won"] is True
+    with EpisodeStore(path) as store:  # the record survives a store round trip
+        (back,) = [e for e in store.read() if e.seat == "d"]
+    assert (back.total_reward, back.won) == (1.0, True)
+
+
 def test_resume_replays_a_game_stored_without_all_its_seats(tmp_path: Path) -> None:
     task = Task(env="duel", id="duel-0", seed=3)
     path = tmp_path / "e.jsonl"

@@ -178,7 +178,7 @@ class _Seat:
     who plays it (the learner's policy unless a ``Seating`` gave the seat to another)."""
 
     __slots__ = ("end_episode", "episode_id", "generate", "history", "instruction", "learner",
-                 "lineup", "seed_prefix", "steps", "tags", "wants_prompt")
+                 "lineup", "seed_prefix", "steps", "tags", "unpaid", "wants_prompt", "won")
 
     def __init__(self, seed_prefix: Any, episode_id: str, run: _Run) -> None:
         self.steps: list[Step] = []
@@ -192,6 +192,12 @@ class _Seat:
         self.learner = True
         self.tags: dict[str, str] | None = None
         self.lineup = ""
+        self.unpaid = 0.0
+        """Rewards paid to this seat before it had a step to hold them (a player killed before
+        its first turn is still paid its team's outcome): its first step takes them, else
+        the episode record does (``metrics["total_reward"]``)."""
+        self.won = False
+        """The game's verdict for a seat that never acted (``info["winners"]``)."""
 
     def assign(self, name: str, plan: SeatPlan) -> None:
         """Give this seat to its policy in ``plan`` (the learner keeps its own)."""
@@ -361,11 +367,16 @@ class _Run:
                 rewards = _seat_rewards(rewards)
             if rewards is not None:
                 for other, r in rewards.items():
-                    if other != name and seats.get(other) and seats[other].steps:
-                        seats[other].steps[-1].reward += r
+                    if other != name and (payee := seats.get(other)) is not None:
+                        if payee.steps:
+                            payee.steps[-1].reward += r
+                        else:  # not acted yet (or never will): kept, never dropped
+                            payee.unpaid += r
                 reward = rewards.get(name, 0.0)
             else:
                 reward = tr.reward
+            if seat.unpaid:
+                reward, seat.unpaid = reward + seat.unpaid, 0.0
             terminated, truncated = tr.terminated, tr.truncated
             steps.append(Step(  # positional: see _POSITIONAL
                 obs, action, reward, terminated or truncated,
@@ -380,6 +391,10 @@ class _Run:
                 progress.steps += 1
             if terminated:
                 credit_winners({n: s.steps for n, s in seats.items()}, info)
+                winners = info.get("winners")
+                if isinstance(winners, list | tuple):
+                    for other, payee in seats.items():
+                        payee.won = other in winners  # read for seats without a step
                 return "ok"
             if truncated or (max_steps is not None and turn >= max_steps):
                 return "truncated"
@@ -406,8 +421,8 @@ class _Run:
                 steps[-1].done = True
             metrics = {
                 "base_id": base, "seats": len(kept), "steps": len(steps),
-                "won": bool(steps and steps[-1].info.get("won", False)),
-                "total_reward": float(sum([s.reward for s in steps])),
+                "won": bool(steps[-1].info.get("won", False)) if steps else seat.won,
+                "total_reward": float(sum([s.reward for s in steps])) + seat.unpaid,
                 "invalid_actions": sum([not s.valid for s in steps]),
             }
             if seat.tags is not None:

@@ -222,12 +222,19 @@ class Episode:
 
     @property
     def total_reward(self) -> float:
+        """The steps' rewards; for a seat that never acted (a multi-agent player killed before
+        its first turn), what the game paid it, kept in ``metrics["total_reward"]``."""
+        if not self.steps:
+            return float(self.metrics.get("total_reward", 0.0))  # type: ignore[arg-type]
         return float(sum(s.reward for s in self.steps))
 
     @property
     def won(self) -> bool:
-        """True when the environment reported ``won`` on the last step."""
-        return bool(self.steps and self.steps[-1].info.get("won", False))
+        """True when the environment reported ``won`` on the last step (for a seat that never
+        acted: the game's verdict on it, ``metrics["won"]``)."""
+        if not self.steps:
+            return bool(self.metrics.get("won", False))
+        return bool(self.steps[-1].info.get("won", False))
 
     def to_dict(self) -> dict[str, JSON]:
         return {

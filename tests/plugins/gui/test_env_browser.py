@@ -87,6 +87,39 @@ def test_discounted_reward_is_scaled_by_the_time_taken() -> None:
     run(body, reward="discounted")
 
 
+def test_discounted_reward_runs_the_task_pages_own_clock() -> None:
+    """MiniWoB discounts by (and times out at) the clock a task page sets itself, e.g. 20 s for
+    click-checkboxes-large, not core.js's 10 s default; a page reused after a raw episode
+    (whose clock is switched off) still gets its own back."""
+    async def clock(env):
+        async def read(slot):
+            return await slot.page.evaluate("core.EPISODE_MAX_TIME")
+        return await env.pool.run(read, env._slot)
+
+    async def body(env):
+        await env.reset(task("click-button"))
+        assert await clock(env) == 10_000  # core.js's default
+        await env.reset(task("click-checkboxes-large"))
+        assert await clock(env) == 20_000  # the page's `core.EPISODE_MAX_TIME = 20000`
+        slot = env._slot
+        await env.close()  # the page goes back to the pool ...
+        raw = GuiEnv(reward="raw", pool=env.pool)
+        try:
+            await raw.reset(task("click-checkboxes-large"))
+            assert raw._slot is slot  # ... and is reused, its clock switched off
+            assert await clock(raw) == 2**31 - 1
+        finally:
+            await raw.close()
+        again = GuiEnv(reward="discounted", pool=env.pool)
+        try:
+            await again.reset(task("click-checkboxes-large"))
+            assert again._slot is slot
+            assert await clock(again) == 20_000
+        finally:
+            await again.close()
+    run(body, reward="discounted")
+
+
 def test_typing_selecting_and_keys() -> None:
     async def body(env):
         obs = await env.reset(task("login-user"))

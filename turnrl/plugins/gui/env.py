@@ -28,8 +28,6 @@ from turnrl.plugins.gui.dom import render_dom, state_key
 from turnrl.plugins.gui.rewards import TIMED_REWARDS, get_reward
 
 OBSERVATIONS = ("both", "text", "screenshot")
-MINIWOB_EPISODE_MS = 10_000
-"""MiniWoB's episode clock (``core.EPISODE_MAX_TIME``), used by the ``discounted`` reward."""
 
 
 class GuiEnv:
@@ -87,8 +85,9 @@ class GuiEnv:
         self._task, self._type = task, task_type
         self._t, self._over = 0, False
         self._max_steps = self.max_steps_option or task_type.max_steps
-        max_time = MINIWOB_EPISODE_MS if self.reward_name in TIMED_REWARDS \
-            else page_ops.NO_TIME_LIMIT_MS
+        # the discounted reward runs the task page's own clock (core.js's 10 s unless the page
+        # sets another, e.g. 30 s for book-flight), as MiniWoB does; the others run none
+        max_time = None if self.reward_name in TIMED_REWARDS else page_ops.NO_TIME_LIMIT_MS
         self._state = await self._browser(self._start, name, task_type.fresh_page,
                                           task.seed if seed is None else seed, max_time)
         if self._state["done"]:
@@ -130,7 +129,8 @@ class GuiEnv:
         self._clean = True
         return result
 
-    async def _start(self, name: str, fresh: bool, seed: int, max_time: int) -> dict[str, Any]:
+    async def _start(self, name: str, fresh: bool, seed: int, max_time: int | None
+                     ) -> dict[str, Any]:
         if self._slot is None:
             self._slot = await self.pool.acquire()
         url = f"{self.pool.base_url}/miniwob/{name}.html"  # the server starts with the pool

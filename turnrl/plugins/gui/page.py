@@ -24,7 +24,7 @@ from turnrl.plugins.gui.browser import Slot
 
 NO_TIME_LIMIT_MS = 2**31 - 1
 """The longest ``setTimeout`` delay browsers honour (a larger one fires at once): MiniWoB's
-10-second episode timer is pushed out of reach unless the time-discounted reward is chosen."""
+episode timer is pushed out of reach unless the time-discounted reward is chosen."""
 
 READY_JS = "typeof core !== 'undefined' && core.cover_div !== null"
 
@@ -34,7 +34,11 @@ START_JS = """([seed, maxTime]) => {
   if (document.activeElement && document.activeElement !== document.body)
     document.activeElement.blur();
   Math.seedrandom(seed);
-  core.EPISODE_MAX_TIME = maxTime;
+  // the page's own clock (core.js's 10 s, or what the task page set: 15-30 s for some),
+  // kept from before the first start so a reused page still knows it
+  if (window.TURNRL_PAGE_MAX_TIME === undefined)
+    window.TURNRL_PAGE_MAX_TIME = core.EPISODE_MAX_TIME;
+  core.EPISODE_MAX_TIME = maxTime === null ? window.TURNRL_PAGE_MAX_TIME : maxTime;
   core.startEpisodeReal();
   return WOB_TASK_READY;
 }"""
@@ -143,9 +147,11 @@ class Rejected(Exception):
     message is shown to the agent. Browser faults are not this: they propagate."""
 
 
-async def start(slot: Slot, url: str, seed: int, max_time_ms: int, fresh: bool,
+async def start(slot: Slot, url: str, seed: int, max_time_ms: int | None, fresh: bool,
                 ready_timeout_s: float = 10.0) -> None:
-    """Load ``url`` if needed (always when ``fresh``) and start the episode for ``seed``."""
+    """Load ``url`` if needed (always when ``fresh``) and start the episode for ``seed``, with
+    an episode clock of ``max_time_ms``, or the task page's own (``core.EPISODE_MAX_TIME`` as
+    the page set it, MiniWoB's clock) when None."""
     page = slot.page
     if fresh or slot.url != url:
         slot.url = ""

@@ -120,6 +120,27 @@ def test_discounted_reward_runs_the_task_pages_own_clock() -> None:
     run(body, reward="discounted")
 
 
+@pytest.mark.parametrize("action", ["click_xy(80, 105)", "no action at all"])
+def test_a_timed_out_episode_stays_lost(action: str) -> None:
+    """The page's clock runs out while the model thinks: MiniWoB ends the episode with -1 and
+    shows its START cover. The next step must report that end -- not click the cover (which
+    starts a new problem and a new clock, so the -1 was lost and the next problem could be
+    won) and not answer from the page as it was before the timeout."""
+    async def time_out(slot):  # what core.js's episode timer does when it fires
+        await slot.page.evaluate("core.endEpisode(-1, false, 'timed out')")
+
+    async def body(env):
+        await env.reset(task("click-button"))
+        await env.pool.run(time_out, env._slot)
+        tr = await env.step(action)
+        assert tr.terminated
+        assert tr.reward == -1.0
+        assert tr.info["raw_reward"] == -1.0
+        assert tr.info["reason"] == "timed out"
+        assert tr.info["won"] is False
+    run(body, reward="discounted", max_steps=1)
+
+
 def test_typing_selecting_and_keys() -> None:
     async def body(env):
         obs = await env.reset(task("login-user"))

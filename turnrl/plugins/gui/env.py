@@ -104,6 +104,8 @@ class GuiEnv:
         try:
             parsed = parse_action(action)
         except ActionError as exc:
+            # the page may have ended the episode meanwhile (its clock ran out): report it
+            self._state = await self._browser(self._look)
             return self._transition(f"Invalid action: {exc}.", valid=False)
         state, error = await self._browser(self._act, parsed)
         if state is not None:
@@ -141,15 +143,20 @@ class GuiEnv:
     async def _act(self, action: Action) -> tuple[dict[str, Any] | None, str | None]:
         assert self._slot is not None
         area = tuple(self._state.get("area") or (160, 210))
-        try:
-            await page_ops.perform(self._slot, action, scale=self.scale, area=area)
-        except page_ops.Rejected as exc:
-            error: str | None = str(exc)
-        else:
-            error = None
-        state = await page_ops.observe(self._slot, screenshot=self._wants_screenshot,
-                                       settle_ms=self.settle_ms)
-        return state, error
+        error: str | None = None
+        # an episode the page has already ended (its clock ran out) takes no action, as in
+        # MiniWoB's ``perform``: a click would hit the START cover and start a new problem
+        if not await page_ops.ended(self._slot):
+            try:
+                await page_ops.perform(self._slot, action, scale=self.scale, area=area)
+            except page_ops.Rejected as exc:
+                error = str(exc)
+        return await self._look(), error
+
+    async def _look(self) -> dict[str, Any]:
+        assert self._slot is not None
+        return await page_ops.observe(self._slot, screenshot=self._wants_screenshot,
+                                      settle_ms=self.settle_ms)
 
     @property
     def _wants_screenshot(self) -> bool:

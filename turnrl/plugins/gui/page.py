@@ -171,6 +171,11 @@ async def start(slot: Slot, url: str, seed: int, max_time_ms: int | None, fresh:
     slot.episodes += 1
 
 
+async def ended(slot: Slot) -> bool:
+    """Whether the page has ended the episode (``WOB_DONE_GLOBAL``)."""
+    return bool(await slot.page.evaluate("!!WOB_DONE_GLOBAL"))
+
+
 async def observe(slot: Slot, *, screenshot: bool, settle_ms: int) -> dict[str, Any]:
     """The page's state: MiniWoB's globals, instruction, DOM snapshot, task area size and
     (``screenshot``) a PNG of the task area, taken before anything else can change it."""

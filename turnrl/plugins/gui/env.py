@@ -10,7 +10,10 @@ Steps: the reply is parsed (``actions.py``); a malformed one, or one the page ca
 costs a step. The episode ends when the page ends it (``terminated``, reward from the chosen
 processor, ``won`` when the raw reward reaches ``success_threshold``), on ``done()``, or after
 ``max_steps`` actions (``truncated``). The last observation after the end carries no
-screenshot: the page has already moved on to MiniWoB's START cover by then.
+screenshot: the page has already moved on to MiniWoB's START cover by then. Once the page has
+ended the episode (its clock ran out) actions are skipped, as MiniWoB's own ``perform`` does. A
+page that reloads or navigates mid-episode, or a browser that dies, fails the step (raised:
+the engine counts it ``env_error``) and the context is not reused.
 """
 
 from __future__ import annotations

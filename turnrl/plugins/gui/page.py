@@ -40,10 +40,15 @@ START_JS = """([seed, maxTime]) => {
     window.TURNRL_PAGE_MAX_TIME = core.EPISODE_MAX_TIME;
   core.EPISODE_MAX_TIME = maxTime === null ? window.TURNRL_PAGE_MAX_TIME : maxTime;
   core.startEpisodeReal();
+  window.TURNRL_STARTED = true;  // gone if the page reloads or navigates (see OBSERVE_JS)
   return WOB_TASK_READY;
 }"""
 
 OBSERVE_JS = """async (settleMs) => {
+  // a reloaded or different document lost the seeded problem (its START cover would start an
+  // unseeded one): fail the step rather than play on
+  if (window.TURNRL_STARTED !== true)
+    throw new Error('the task page was reloaded or left during the episode');
   if (settleMs > 0) {
     // let timers set by the action's handlers run, and jQuery animations end
     const tick = (ms) => new Promise(r => setTimeout(r, ms));
@@ -178,7 +183,8 @@ async def ended(slot: Slot) -> bool:
 
 async def observe(slot: Slot, *, screenshot: bool, settle_ms: int) -> dict[str, Any]:
     """The page's state: MiniWoB's globals, instruction, DOM snapshot, task area size and
-    (``screenshot``) a PNG of the task area, taken before anything else can change it."""
+    (``screenshot``) a PNG of the task area, taken before anything else can change it. Raises
+    (a browser fault, not ``Rejected``) when the page was reloaded or left since ``start``."""
     state: dict[str, Any] = await slot.page.evaluate(OBSERVE_JS, settle_ms)
     if screenshot and not state["done"]:
         width, height = state["area"]

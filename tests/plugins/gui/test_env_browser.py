@@ -141,6 +141,24 @@ def test_a_timed_out_episode_stays_lost(action: str) -> None:
     run(body, reward="discounted", max_steps=1)
 
 
+def test_the_start_cover_never_starts_an_episode() -> None:
+    """The clock can run out while an action is under way (after the check that skips actions
+    on an ended episode): the click then lands on MiniWoB's START cover, which must not start
+    a new, unseeded problem and clock."""
+    async def time_out_mid_click(slot):
+        await slot.page.evaluate("core.endEpisode(-1, false, 'timed out')")
+        await slot.page.mouse.click(80, 105)  # where the button was; the cover is there now
+
+    async def body(env):
+        await env.reset(task("click-button"))
+        await env.pool.run(time_out_mid_click, env._slot)
+        tr = await env.step("click_xy(80, 105)")
+        assert tr.terminated
+        assert tr.reward == -1.0
+        assert tr.info["reason"] == "timed out"
+    run(body, reward="discounted")
+
+
 def test_typing_selecting_and_keys() -> None:
     async def body(env):
         obs = await env.reset(task("login-user"))

@@ -40,6 +40,9 @@ START_JS = """([seed, maxTime]) => {
     window.TURNRL_PAGE_MAX_TIME = core.EPISODE_MAX_TIME;
   core.EPISODE_MAX_TIME = maxTime === null ? window.TURNRL_PAGE_MAX_TIME : maxTime;
   core.startEpisodeReal();
+  // episodes start only here: a click on the START cover (shown once the page ends an
+  // episode, e.g. when its clock runs out mid-action) must not start an unseeded one
+  core.cover_div.onclick = null;
   window.TURNRL_STARTED = true;  // gone if the page reloads or navigates (see OBSERVE_JS)
   return WOB_TASK_READY;
 }"""

@@ -87,6 +87,78 @@ def test_discounted_reward_is_scaled_by_the_time_taken() -> None:
     run(body, reward="discounted")
 
 
+def test_discounted_reward_runs_the_task_pages_own_clock() -> None:
+    """MiniWoB discounts by (and times out at) the clock a task page sets itself, e.g. 20 s for
+    click-checkboxes-large, not core.js's 10 s default; a page reused after a raw episode
+    (whose clock is switched off) still gets its own back."""
+    async def clock(env):
+        async def read(slot):
+            return await slot.page.evaluate("core.EPISODE_MAX_TIME")
+        return await env.pool.run(read, env._slot)
+
+    async def body(env):
+        await env.reset(task("click-button"))
+        assert await clock(env) == 10_000  # core.js's default
+        await env.reset(task("click-checkboxes-large"))
+        assert await clock(env) == 20_000  # the page's `core.EPISODE_MAX_TIME = 20000`
+        slot = env._slot
+        await env.close()  # the page goes back to the pool ...
+        raw = GuiEnv(reward="raw", pool=env.pool)
+        try:
+            await raw.reset(task("click-checkboxes-large"))
+            assert raw._slot is slot  # ... and is reused, its clock switched off
+            assert await clock(raw) == 2**31 - 1
+        finally:
+            await raw.close()
+        again = GuiEnv(reward="discounted", pool=env.pool)
+        try:
+            await again.reset(task("click-checkboxes-large"))
+            assert again._slot is slot
+            assert await clock(again) == 20_000
+        finally:
+            await again.close()
+    run(body, reward="discounted")
+
+
+@pytest.mark.parametrize("action", ["click_xy(80, 105)", "no action at all"])
+def test_a_timed_out_episode_stays_lost(action: str) -> None:
+    """The page's clock runs out while the model thinks: MiniWoB ends the episode with -1 and
+    shows its START cover. The next step must report that end -- not click the cover (which
+    starts a new problem and a new clock, so the -1 was lost and the next problem could be
+    won) and not answer from the page as it was before the timeout."""
+    async def time_out(slot):  # what core.js's episode timer does when it fires
+        await slot.page.evaluate("core.endEpisode(-1, false, 'timed out')")
+
+    async def body(env):
+        await env.reset(task("click-button"))
+        await env.pool.run(time_out, env._slot)
+        tr = await env.step(action)
+        assert tr.terminated
+        assert tr.reward == -1.0
+        assert tr.info["raw_reward"] == -1.0
+        assert tr.info["reason"] == "timed out"
+        assert tr.info["won"] is False
+    run(body, reward="discounted", max_steps=1)
+
+
+def test_the_start_cover_never_starts_an_episode() -> None:
+    """The clock can run out while an action is under way (after the check that skips actions
+    on an ended episode): the click then lands on MiniWoB's START cover, which must not start
+    a new, unseeded problem and clock."""
+    async def time_out_mid_click(slot):
+        await slot.page.evaluate("core.endEpisode(-1, false, 'timed out')")
+        await slot.page.mouse.click(80, 105)  # where the button was; the cover is there now
+
+    async def body(env):
+        await env.reset(task("click-button"))
+        await env.pool.run(time_out_mid_click, env._slot)
+        tr = await env.step("click_xy(80, 105)")
+        assert tr.terminated
+        assert tr.reward == -1.0
+        assert tr.info["reason"] == "timed out"
+    run(body, reward="discounted")
+
+
 def test_typing_selecting_and_keys() -> None:
     async def body(env):
         obs = await env.reset(task("login-user"))

@@ -110,6 +110,31 @@ def test_chromium_killed_mid_episode(own_pool) -> None:
         Path(f"/proc/{killed[0]}/stat").read_text().split()[2] == "Z"
 
 
+def test_a_page_reloaded_mid_episode_fails_the_step(own_pool) -> None:
+    """A task page that navigates or reloads mid-episode has lost its seeded problem (its START
+    cover would start an unseeded one): the step fails, counted as env_error with the steps
+    made; the context is not reused and the next episode is fine."""
+    pool = own_pool()
+    tasks = make_tasks("train", tasks=["login-user"], seeds=2)
+
+    async def reload_pages() -> None:
+        for context in pool._browser.contexts:
+            for page in context.pages:
+                await page.reload()
+
+    first = tasks[0].id
+    policy = Gold(before={(f"{first}@{tasks[0].seed}", 1): lambda: pool.run_sync(reload_pages)})
+    groups = asyncio.run(run_groups("gui", tasks, policy, config=RolloutConfig(
+        max_concurrent_episodes=1, env_timeout_s=30, env_options={"pool": pool})))
+    reloaded, after = [e for g in groups for e in g.episodes]
+    assert reloaded.status == "env_error", (reloaded.status, reloaded.error)
+    assert "reloaded or left" in reloaded.error
+    assert len(reloaded.steps) == 1
+    assert after.status == "ok"
+    assert after.won
+    assert pool.launches == 1
+
+
 HANG_PAGE = """<!DOCTYPE html><html><head>
 <link rel="stylesheet" type="text/css" href="../core/core.css">
 <script src="../core/core.js"></script>

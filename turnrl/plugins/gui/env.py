@@ -10,7 +10,10 @@ Steps: the reply is parsed (``actions.py``); a malformed one, or one the page ca
 costs a step. The episode ends when the page ends it (``terminated``, reward from the chosen
 processor, ``won`` when the raw reward reaches ``success_threshold``), on ``done()``, or after
 ``max_steps`` actions (``truncated``). The last observation after the end carries no
-screenshot: the page has already moved on to MiniWoB's START cover by then.
+screenshot: the page has already moved on to MiniWoB's START cover by then. Once the page has
+ended the episode (its clock ran out) actions are skipped, as MiniWoB's own ``perform`` does. A
+page that reloads or navigates mid-episode, or a browser that dies, fails the step (raised:
+the engine counts it ``env_error``) and the context is not reused.
 """
 
 from __future__ import annotations
@@ -28,8 +31,6 @@ from turnrl.plugins.gui.dom import render_dom, state_key
 from turnrl.plugins.gui.rewards import TIMED_REWARDS, get_reward
 
 OBSERVATIONS = ("both", "text", "screenshot")
-MINIWOB_EPISODE_MS = 10_000
-"""MiniWoB's episode clock (``core.EPISODE_MAX_TIME``), used by the ``discounted`` reward."""
 
 
 class GuiEnv:
@@ -87,8 +88,9 @@ class GuiEnv:
         self._task, self._type = task, task_type
         self._t, self._over = 0, False
         self._max_steps = self.max_steps_option or task_type.max_steps
-        max_time = MINIWOB_EPISODE_MS if self.reward_name in TIMED_REWARDS \
-            else page_ops.NO_TIME_LIMIT_MS
+        # the discounted reward runs the task page's own clock (core.js's 10 s unless the page
+        # sets another, e.g. 30 s for book-flight), as MiniWoB does; the others run none
+        max_time = None if self.reward_name in TIMED_REWARDS else page_ops.NO_TIME_LIMIT_MS
         self._state = await self._browser(self._start, name, task_type.fresh_page,
                                           task.seed if seed is None else seed, max_time)
         if self._state["done"]:
@@ -105,6 +107,8 @@ class GuiEnv:
         try:
             parsed = parse_action(action)
         except ActionError as exc:
+            # the page may have ended the episode meanwhile (its clock ran out): report it
+            self._state = await self._browser(self._look)
             return self._transition(f"Invalid action: {exc}.", valid=False)
         state, error = await self._browser(self._act, parsed)
         if state is not None:
@@ -130,7 +134,8 @@ class GuiEnv:
         self._clean = True
         return result
 
-    async def _start(self, name: str, fresh: bool, seed: int, max_time: int) -> dict[str, Any]:
+    async def _start(self, name: str, fresh: bool, seed: int, max_time: int | None
+                     ) -> dict[str, Any]:
         if self._slot is None:
             self._slot = await self.pool.acquire()
         url = f"{self.pool.base_url}/miniwob/{name}.html"  # the server starts with the pool
@@ -141,15 +146,20 @@ class GuiEnv:
     async def _act(self, action: Action) -> tuple[dict[str, Any] | None, str | None]:
         assert self._slot is not None
         area = tuple(self._state.get("area") or (160, 210))
-        try:
-            await page_ops.perform(self._slot, action, scale=self.scale, area=area)
-        except page_ops.Rejected as exc:
-            error: str | None = str(exc)
-        else:
-            error = None
-        state = await page_ops.observe(self._slot, screenshot=self._wants_screenshot,
-                                       settle_ms=self.settle_ms)
-        return state, error
+        error: str | None = None
+        # an episode the page has already ended (its clock ran out) takes no action, as in
+        # MiniWoB's ``perform``: a click would hit the START cover and start a new problem
+        if not await page_ops.ended(self._slot):
+            try:
+                await page_ops.perform(self._slot, action, scale=self.scale, area=area)
+            except page_ops.Rejected as exc:
+                error = str(exc)
+        return await self._look(), error
+
+    async def _look(self) -> dict[str, Any]:
+        assert self._slot is not None
+        return await page_ops.observe(self._slot, screenshot=self._wants_screenshot,
+                                      settle_ms=self.settle_ms)
 
     @property
     def _wants_screenshot(self) -> bool:

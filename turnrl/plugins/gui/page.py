@@ -24,7 +24,7 @@ from turnrl.plugins.gui.browser import Slot
 
 NO_TIME_LIMIT_MS = 2**31 - 1
 """The longest ``setTimeout`` delay browsers honour (a larger one fires at once): MiniWoB's
-10-second episode timer is pushed out of reach unless the time-discounted reward is chosen."""
+episode timer is pushed out of reach unless the time-discounted reward is chosen."""
 
 READY_JS = "typeof core !== 'undefined' && core.cover_div !== null"
 
@@ -34,12 +34,24 @@ START_JS = """([seed, maxTime]) => {
   if (document.activeElement && document.activeElement !== document.body)
     document.activeElement.blur();
   Math.seedrandom(seed);
-  core.EPISODE_MAX_TIME = maxTime;
+  // the page's own clock (core.js's 10 s, or what the task page set: 15-30 s for some),
+  // kept from before the first start so a reused page still knows it
+  if (window.TURNRL_PAGE_MAX_TIME === undefined)
+    window.TURNRL_PAGE_MAX_TIME = core.EPISODE_MAX_TIME;
+  core.EPISODE_MAX_TIME = maxTime === null ? window.TURNRL_PAGE_MAX_TIME : maxTime;
   core.startEpisodeReal();
+  // episodes start only here: a click on the START cover (shown once the page ends an
+  // episode, e.g. when its clock runs out mid-action) must not start an unseeded one
+  core.cover_div.onclick = null;
+  window.TURNRL_STARTED = true;  // gone if the page reloads or navigates (see OBSERVE_JS)
   return WOB_TASK_READY;
 }"""
 
 OBSERVE_JS = """async (settleMs) => {
+  // a reloaded or different document lost the seeded problem (its START cover would start an
+  // unseeded one): fail the step rather than play on
+  if (window.TURNRL_STARTED !== true)
+    throw new Error('the task page was reloaded or left during the episode');
   if (settleMs > 0) {
     // let timers set by the action's handlers run, and jQuery animations end
     const tick = (ms) => new Promise(r => setTimeout(r, ms));
@@ -143,9 +155,11 @@ class Rejected(Exception):
     message is shown to the agent. Browser faults are not this: they propagate."""
 
 
-async def start(slot: Slot, url: str, seed: int, max_time_ms: int, fresh: bool,
+async def start(slot: Slot, url: str, seed: int, max_time_ms: int | None, fresh: bool,
                 ready_timeout_s: float = 10.0) -> None:
-    """Load ``url`` if needed (always when ``fresh``) and start the episode for ``seed``."""
+    """Load ``url`` if needed (always when ``fresh``) and start the episode for ``seed``, with
+    an episode clock of ``max_time_ms``, or the task page's own (``core.EPISODE_MAX_TIME`` as
+    the page set it, MiniWoB's clock) when None."""
     page = slot.page
     if fresh or slot.url != url:
         slot.url = ""
@@ -165,9 +179,15 @@ async def start(slot: Slot, url: str, seed: int, max_time_ms: int, fresh: bool,
     slot.episodes += 1
 
 
+async def ended(slot: Slot) -> bool:
+    """Whether the page has ended the episode (``WOB_DONE_GLOBAL``)."""
+    return bool(await slot.page.evaluate("!!WOB_DONE_GLOBAL"))
+
+
 async def observe(slot: Slot, *, screenshot: bool, settle_ms: int) -> dict[str, Any]:
     """The page's state: MiniWoB's globals, instruction, DOM snapshot, task area size and
-    (``screenshot``) a PNG of the task area, taken before anything else can change it."""
+    (``screenshot``) a PNG of the task area, taken before anything else can change it. Raises
+    (a browser fault, not ``Rejected``) when the page was reloaded or left since ``start``."""
     state: dict[str, Any] = await slot.page.evaluate(OBSERVE_JS, settle_ms)
     if screenshot and not state["done"]:
         width, height = state["area"]

@@ -6,8 +6,9 @@ Each maps the page's end-of-episode record to a float; all give 0 until the page
   the reward does not depend on how fast the model answers. In [-1, 1]; some tasks give
   partial credit.
 * ``discounted``: MiniWoB's original reward, ``WOB_REWARD_GLOBAL``: positive rewards scaled by
-  the time left of the page's 10-second episode clock (which then also runs: when it expires
-  the page ends the episode with -1, "timed out").
+  the time left of the page's episode clock (core.js's 10 seconds, or the task page's own:
+  15-30 s for some), which then also runs: when it expires the page ends the episode with -1,
+  "timed out".
 * ``binary``: 1 if the raw reward is exactly 1, else -1 (the reward of most publications).
 * ``thresholded``: 1 if the raw reward is >= ``reward_threshold``, else -1.
 """

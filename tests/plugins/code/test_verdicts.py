@@ -132,3 +132,59 @@ def test_an_answer_that_swallows_the_time_out_is_still_too_slow(sandbox) -> None
     result = asyncio.run(judge(sandbox, total, quiet, test_timeout=0.3))
     assert [o.status for o in result.outcomes] == ["timeout"]
     assert asyncio.run(judge(sandbox, total, slow, test_timeout=3)).all_passed
+
+
+ALWAYS_EQUAL = "class Anything:\n    def __eq__(self, other):\n        return True\n"
+HONEST_FAKES = {
+    "eq-always-true": ALWAYS_EQUAL + "def square(x):\n    return Anything()",
+    "int-subclass": "class Int(int):\n    def __eq__(self, other):\n        return True\n"
+                    "def square(x):\n    return Int(0)",
+    "list-of-fakes": ALWAYS_EQUAL + "def square(x):\n    return [Anything()]",
+}
+
+
+@pytest.mark.parametrize("code", list(HONEST_FAKES.values()), ids=list(HONEST_FAKES))
+def test_an_object_that_equals_anything_fails_the_asserts(sandbox, code) -> None:
+    """Asserts run in the answer's process, so its objects chose the outcome of ``==``: an
+    object whose ``__eq__`` always holds passed every ``assert candidate(x) == y``."""
+    result = verdict(sandbox, shipped("code/assert-square"), code)
+    assert result.passed == ()
+    assert "decides its own comparisons" in result.outcomes[0].detail
+
+
+def test_truth_and_membership_are_not_the_answer_s_either(sandbox) -> None:
+    problem = {"id": "t", "format": "assert", "prompt": "even",
+               "tests": {"entry_point": "even", "steps": [
+                   {"code": "assert candidate(2)", "test": True},
+                   {"code": "assert not candidate(3)", "test": True},
+                   {"code": "assert 4 in candidate([4]) and candidate(8)", "test": True}]}}
+    right = "def even(x):\n    return [4] if isinstance(x, list) else x % 2 == 0"
+    assert verdict(sandbox, problem, right).all_passed
+    lies = ("class Yes:\n    def __bool__(self):\n        return True\n"
+            "    def __contains__(self, item):\n        return True\n"
+            "class No:\n    def __bool__(self):\n        return False\n"
+            "def even(x):\n    return No() if x == 3 else Yes()")
+    assert verdict(sandbox, problem, lies).passed == ()
+
+
+@pytest.mark.parametrize("code", [
+    "import numpy as np\ndef square(x):\n    return np.int64(x * x)",       # numpy's own ==
+    "class Box:\n    pass\ndef square(x):\n    return x * x",              # identity ==, unused
+    "from fractions import Fraction\ndef square(x):\n    return Fraction(x * x, 1)",
+], ids=["numpy", "plain-class", "fraction"])
+def test_right_answers_with_library_types_still_pass(sandbox, code) -> None:
+    assert verdict(sandbox, shipped("code/assert-square"), code).all_passed
+
+
+def test_classes_of_the_problem_keep_their_comparisons(sandbox) -> None:
+    """A class the problem defines (HumanEval's prompt, MBPP's setup) is trusted: its ``==``
+    is the problem's code, not the answer's."""
+    problem = {"id": "p", "format": "assert", "prompt": "point",
+               "preamble": "class Point:\n    def __init__(self, x):\n        self.x = x\n"
+                           "    def __eq__(self, other):\n        return self.x == other.x\n",
+               "tests": {"entry_point": "make", "steps": [
+                   {"code": "assert candidate(1) == Point(1)", "test": True},
+                   {"code": "assert candidate(2) != Point(5)", "test": True}]}}
+    assert verdict(sandbox, problem, "def make(x):\n    return Point(x)").all_passed
+    off_by_one = verdict(sandbox, problem, "def make(x):\n    return Point(x + 1)")
+    assert [o.status for o in off_by_one.outcomes] == ["wrong", "pass"]  # Point(2) != Point(1)

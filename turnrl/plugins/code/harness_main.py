@@ -9,16 +9,20 @@ executes the answer afresh with the test's stdin (file descriptors 0 and 1 redir
 a ``BaseException`` (``except Exception`` in the answer cannot swallow it). It reports *raw*
 results — captured stdout, JSON of a returned value, or an assert's pass/fail — as one JSON
 line after a per-run nonce on the original stdout; stdio and call-based outputs are compared
-with the expected ones on the host, where the answer cannot reach them.
+with the expected ones on the host, where the answer cannot reach them. Asserts cannot be: they
+run here, so every comparison and truth test in them is rewritten to check first that its
+operands compare with trusted code (see "honest asserts" below).
 
 The spec: ``{"format": "stdio"|"call"|"assert", "nonce": str, "timeout": float,
 "output_limit": int, "preamble": str, "fn_name": str, "entry_point": str, "inputs": [...],
 "steps": [{"code": str, "test": bool}]}``.
 """
 
+import ast
 import contextlib
 import io
 import json
+import operator
 import os
 import signal
 import sys
@@ -159,6 +163,123 @@ def run_call(spec, program, preamble):
     return results
 
 
+# ------------------------------------------------------------------ honest asserts
+# An assert runs in the answer's process, so the answer's own objects decide ``==``, ``<``,
+# ``in`` and truth: a returned object whose ``__eq__`` always holds passed every
+# ``assert candidate(x) == y``. Test statements are rewritten so that every comparison and
+# truth test first checks that its operands compare with trusted code (builtin, collections,
+# fractions, decimal or numpy methods, found through the type's MRO, containers checked item
+# by item), then compares with the operator module.
+_HOOKS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__",
+          "__contains__", "__iter__")
+_TRUSTED_MODULES = ("builtins", "collections", "fractions", "decimal", "datetime")
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.Is: operator.is_, ast.IsNot: operator.is_not,
+            ast.In: lambda a, b: operator.contains(b, a),
+            ast.NotIn: lambda a, b: not operator.contains(b, a)}
+_OP_NAMES = {op: op.__name__ for op in _COMPARE}
+_OPS_BY_NAME = {name: _COMPARE[op] for op, name in _OP_NAMES.items()}
+
+
+class Dishonest(AssertionError):
+    """An operand whose comparison or truth is the answer's own code."""
+
+
+PROBLEM_FILE = "<problem-" + os.urandom(8).hex() + ">"
+"""The file name the preamble and the tests are compiled under: their classes' methods are
+the problem's own, trusted (an answer would have to find this name to pose as them)."""
+
+
+def _trusted_hooks(kind):
+    for hook in _HOOKS:
+        for klass in kind.__mro__:
+            if hook not in vars(klass):
+                continue
+            method = vars(klass)[hook]
+            code = getattr(method, "__code__", None)
+            module = getattr(klass, "__module__", "") or ""
+            library = module in _TRUSTED_MODULES or module.startswith("numpy")
+            if code is not None:  # Python code: the problem's, a library's file, or the answer's
+                home = getattr(sys.modules.get(module), "__file__", None)
+                if code.co_filename != PROBLEM_FILE and not (library and
+                                                             code.co_filename == home):
+                    return False
+            elif method is not None and not library:
+                return False
+            break
+    return True
+
+
+def _check_honest(value, depth=0):
+    kind = type(value)
+    if not _trusted_hooks(kind) or depth > 100:
+        raise Dishonest("the answer's " + kind.__name__ + " decides its own comparisons")
+    if isinstance(value, dict):
+        for key, item in dict.items(value):
+            _check_honest(key, depth + 1)
+            _check_honest(item, depth + 1)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        iterate = {list: list.__iter__, tuple: tuple.__iter__, set: set.__iter__,
+                   frozenset: frozenset.__iter__}
+        base = next(b for b in (list, tuple, set, frozenset) if isinstance(value, b))
+        for item in iterate[base](value):
+            _check_honest(item, depth + 1)
+
+
+def _honest_compare(left, names, rights):
+    _check_honest(left)
+    for name, right in zip(names, rights):  # noqa: B905 -- runs on Python 3.8 (no strict=)
+        _check_honest(right)
+        if not _OPS_BY_NAME[name](left, right):
+            return False
+        left = right
+    return True
+
+
+def _honest_truth(value):
+    _check_honest(value)
+    return bool(value)
+
+
+class _HonestAsserts(ast.NodeTransformer):
+    """``a == b`` -> ``__turnrl_compare__(a, ('Eq',), [b])``; ``not x``, ``x and y`` and an
+    assert's test go through ``__turnrl_truth__``. Chained comparisons evaluate every operand
+    (tests do not rely on their short-circuit)."""
+
+    def _call(self, name, args, like):
+        return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args,
+                                          keywords=[]), like)
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        names = ast.Tuple(elts=[ast.Constant(value=_OP_NAMES[type(op)]) for op in node.ops],
+                          ctx=ast.Load())
+        rights = ast.List(elts=node.comparators, ctx=ast.Load())
+        return self._call("__turnrl_compare__", [node.left, names, rights], node)
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not):
+            node.operand = self._call("__turnrl_truth__", [node.operand], node.operand)
+        return node
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        node.values = [self._call("__turnrl_truth__", [v], v) for v in node.values]
+        return node
+
+    def visit_Assert(self, node):
+        self.generic_visit(node)
+        node.test = self._call("__turnrl_truth__", [node.test], node.test)
+        return node
+
+
+def _compile_test(source):
+    tree = _HonestAsserts().visit(ast.parse(source, PROBLEM_FILE))
+    return compile(ast.fix_missing_locations(tree), PROBLEM_FILE, "exec")
+
+
 def run_assert(spec, program, preamble):
     namespace = {"__name__": "solution"}
 
@@ -178,7 +299,10 @@ def run_assert(spec, program, preamble):
                 if step["test"]:
                     results.append({"status": "error", "error": broken})
                 continue
-            code = _compile(step["code"], "<test>")
+            code = _compile_test(step["code"]) if step["test"] else _compile(step["code"],
+                                                                               PROBLEM_FILE)
+            # set before every statement: the answer's module-level code could rebind them
+            namespace.update(__turnrl_compare__=_honest_compare, __turnrl_truth__=_honest_truth)
             state, _, error = _timed(spec["timeout"], lambda c=code: exec(c, namespace))
             if not step["test"]:
                 if state != "ok":
@@ -195,7 +319,7 @@ def main():
         source = handle.read()
     report_fd = os.dup(1)
     signal.signal(signal.SIGALRM, _alarm)
-    preamble = _compile(spec["preamble"], "<preamble>") if spec.get("preamble") else None
+    preamble = _compile(spec["preamble"], PROBLEM_FILE) if spec.get("preamble") else None
     try:
         program = _compile(source, "solution.py")
     except (SyntaxError, ValueError, RecursionError, MemoryError):

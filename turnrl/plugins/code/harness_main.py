@@ -211,20 +211,29 @@ def _trusted_hooks(kind):
     return True
 
 
+_SCALARS = frozenset({bool, int, float, complex, str, bytes, type(None)})
+"""Builtin types whose methods nothing can patch: checked without a look at their MRO."""
+_SEQUENCES = (list, tuple, set, frozenset)
+_BUILTIN_CONTAINERS = frozenset({*_SEQUENCES, dict})
+
+
 def _check_honest(value, depth=0):
     kind = type(value)
-    if not _trusted_hooks(kind) or depth > 100:
+    if kind in _SCALARS:
+        return
+    if depth > 100 or (kind not in _BUILTIN_CONTAINERS and not _trusted_hooks(kind)):
         raise Dishonest("the answer's " + kind.__name__ + " decides its own comparisons")
     if isinstance(value, dict):
-        for key, item in dict.items(value):
-            _check_honest(key, depth + 1)
-            _check_honest(item, depth + 1)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        iterate = {list: list.__iter__, tuple: tuple.__iter__, set: set.__iter__,
-                   frozenset: frozenset.__iter__}
-        base = next(b for b in (list, tuple, set, frozenset) if isinstance(value, b))
-        for item in iterate[base](value):
-            _check_honest(item, depth + 1)
+        items = [*dict.keys(value), *dict.values(value)]
+    elif isinstance(value, _SEQUENCES):
+        base = next(b for b in _SEQUENCES if isinstance(value, b))
+        items = list(base.__iter__(value))  # the base's own iteration, not an override
+    else:
+        return
+    if {type(item) for item in items} <= _SCALARS:  # the common case: fast, no recursion
+        return
+    for item in items:
+        _check_honest(item, depth + 1)
 
 
 def _honest_compare(left, names, rights):

@@ -24,7 +24,9 @@ Guarantees the trainer and ``turnrl eval`` build on:
   they must not count as done. The store keeps the old record; the newest record of an id wins.
 * Multi-agent environments (``EnvSpec.multi_agent`` or an env with ``seats``) give one
   trajectory per seat; seat rewards come from ``info["rewards"]`` and are credited to each
-  seat's latest step; at the end ``info["winners"]`` (when given) sets every seat's ``won``.
+  seat's latest step (a seat that has not acted yet holds them for its first step, or, if it
+  never acts, in its record's ``metrics["total_reward"]``); at the end ``info["winners"]``
+  (when given) sets every seat's ``won`` (``metrics["won"]`` for a seat without steps).
   ``RolloutConfig.seats`` (a ``turnrl.core.seating.Seating``) gives some seats to other
   policies (bots, a frozen copy): only the learner's seats become episodes, and groups are
   split by a seat tag (the role) so that a group never mixes roles.

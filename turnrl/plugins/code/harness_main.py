@@ -173,13 +173,11 @@ def run_call(spec, program, preamble):
 _HOOKS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__",
           "__contains__", "__iter__")
 _TRUSTED_MODULES = ("builtins", "collections", "fractions", "decimal", "datetime")
-_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
-            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-            ast.Is: operator.is_, ast.IsNot: operator.is_not,
-            ast.In: lambda a, b: operator.contains(b, a),
-            ast.NotIn: lambda a, b: not operator.contains(b, a)}
-_OP_NAMES = {op: op.__name__ for op in _COMPARE}
-_OPS_BY_NAME = {name: _COMPARE[op] for op, name in _OP_NAMES.items()}
+_COMPARE = {"Eq": operator.eq, "NotEq": operator.ne, "Lt": operator.lt, "LtE": operator.le,
+            "Gt": operator.gt, "GtE": operator.ge, "Is": operator.is_, "IsNot": operator.is_not,
+            "In": lambda a, b: operator.contains(b, a),
+            "NotIn": lambda a, b: not operator.contains(b, a)}
+"""The comparison each ``ast`` operator class (by name) stands for."""
 
 
 class Dishonest(AssertionError):
@@ -240,7 +238,7 @@ def _honest_compare(left, names, rights):
     _check_honest(left)
     for name, right in zip(names, rights):  # noqa: B905 -- runs on Python 3.8 (no strict=)
         _check_honest(right)
-        if not _OPS_BY_NAME[name](left, right):
+        if not _COMPARE[name](left, right):
             return False
         left = right
     return True
@@ -262,7 +260,7 @@ class _HonestAsserts(ast.NodeTransformer):
 
     def visit_Compare(self, node):
         self.generic_visit(node)
-        names = ast.Tuple(elts=[ast.Constant(value=_OP_NAMES[type(op)]) for op in node.ops],
+        names = ast.Tuple(elts=[ast.Constant(value=type(op).__name__) for op in node.ops],
                           ctx=ast.Load())
         rights = ast.List(elts=node.comparators, ctx=ast.Load())
         return self._call("__turnrl_compare__", [node.left, names, rights], node)
